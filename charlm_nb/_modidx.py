@@ -53,4 +53,12 @@ d = { 'settings': { 'branch': 'main',
                                    'charlm_nb.docsite.nb_to_readme': ('docsite.html#nb_to_readme', 'charlm_nb/docsite.py'),
                                    'charlm_nb.docsite.page_report': ('docsite.html#page_report', 'charlm_nb/docsite.py'),
                                    'charlm_nb.docsite.remote_refs': ('docsite.html#remote_refs', 'charlm_nb/docsite.py'),
-                                   'charlm_nb.docsite.rendered_dom': ('docsite.html#rendered_dom', 'charlm_nb/docsite.py')}}}
+                                   'charlm_nb.docsite.rendered_dom': ('docsite.html#rendered_dom', 'charlm_nb/docsite.py')},
+            'charlm_nb.rnn_math': { 'charlm_nb.rnn_math.join_weights': ('rnn_math.html#join_weights', 'charlm_nb/rnn_math.py'),
+                                    'charlm_nb.rnn_math.plot_joined': ('rnn_math.html#plot_joined', 'charlm_nb/rnn_math.py'),
+                                    'charlm_nb.rnn_math.rnn_preactivation': ('rnn_math.html#rnn_preactivation', 'charlm_nb/rnn_math.py'),
+                                    'charlm_nb.rnn_math.stack_inputs': ('rnn_math.html#stack_inputs', 'charlm_nb/rnn_math.py')},
+            'charlm_nb.scan': { 'charlm_nb.scan.best_time': ('scan.html#best_time', 'charlm_nb/scan.py'),
+                                'charlm_nb.scan.first_call_time': ('scan.html#first_call_time', 'charlm_nb/scan.py'),
+                                'charlm_nb.scan.scan': ('scan.html#scan', 'charlm_nb/scan.py'),
+                                'charlm_nb.scan.scan_lax': ('scan.html#scan_lax', 'charlm_nb/scan.py')}}}
