@@ -8,7 +8,7 @@ import glob, importlib.abc, importlib.machinery, inspect, os, shutil, sys, types
 
 # %% auto #0
 __all__ = ['POST_IMPORT_PATCHES', 'STUB_CANDIDATES', 'gfile', 'QUIET_WARNINGS', 'STUBBED', 'FastInspect', 'safe_tree_unflatten',
-           'absent_packages', 'device_put_replicated', 'install']
+           'absent_packages', 'device_put_replicated', 'keep_sharding_on_cpu_host', 'install']
 
 # %% ../nbs/00_compat.ipynb #84a511c4
 class FastInspect(types.ModuleType):
@@ -39,8 +39,12 @@ def _patch_assert_shape(m): m.inspect = FastInspect('inspect')
 def _patch_fastmath_numpy(m):
     if not hasattr(m.tree_unflatten, '__wrapped__'): m.tree_unflatten = safe_tree_unflatten(m.tree_unflatten)
 
+def _patch_acceleration(m):
+    if not hasattr(m.on_cpu, '__wrapped__'): m.on_cpu = keep_sharding_on_cpu_host(m.on_cpu)
+
 POST_IMPORT_PATCHES = {'trax.layers.assert_shape': _patch_assert_shape,    # fast import
-                       'trax.fastmath.numpy': _patch_fastmath_numpy}       # checkpoint restore on new JAX
+                       'trax.fastmath.numpy': _patch_fastmath_numpy,       # checkpoint restore on new JAX
+                       'trax.layers.acceleration': _patch_acceleration}    # multi-device training on CPU hosts
 
 class _PostImportPatcher(importlib.abc.MetaPathFinder):
     "Import hook: run `POST_IMPORT_PATCHES[name](module)` right after the module named `name` executes."
@@ -115,18 +119,29 @@ class _StubFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 
 # %% ../nbs/00_compat.ipynb #91c4e1c5
 def device_put_replicated(x, devices):
-    "Stand-in for the removed `jax.device_put_replicated`: `x` stacked once per device (leading axis), for `pmap`."
+    "Stand-in for the removed `jax.device_put_replicated`: `x` stacked once per device and laid out as `jax.pmap` expects."
     import jax, numpy as np
     x = np.asarray(x)
-    return jax.device_put(np.broadcast_to(x, (len(devices),) + x.shape))
+    stacked = np.broadcast_to(x, (len(devices),) + x.shape)
+    if len(devices) == 1: return jax.device_put(stacked, devices[0])
+    return jax.pmap(lambda a: a, devices=devices)(stacked)   # pmap's own output sharding: one slice per device
 
-# %% ../nbs/00_compat.ipynb #672cb3f9
+# %% ../nbs/00_compat.ipynb #8a0de49d
+def keep_sharding_on_cpu_host(on_cpu):
+    "Wrap trax's `on_cpu` so that, when JAX's default backend is the CPU, arrays keep their (multi-device) placement."
+    def on_cpu_(x):
+        import jax
+        return x if jax.default_backend() == 'cpu' else on_cpu(x)
+    on_cpu_.__doc__, on_cpu_.__wrapped__ = on_cpu.__doc__, on_cpu
+    return on_cpu_
+
+# %% ../nbs/00_compat.ipynb #04054b40
 QUIET_WARNINGS = (r'GzipFile was opened for writing', r'jax\.process_count has been renamed')
 
 def _quiet():
     for msg in QUIET_WARNINGS: warnings.filterwarnings('ignore', message=msg)
 
-# %% ../nbs/00_compat.ipynb #6a85a1c1
+# %% ../nbs/00_compat.ipynb #37334a67
 STUBBED: tuple = ()   # the packages this process serves as stubs (set by `install`)
 
 def _patch_jax():
