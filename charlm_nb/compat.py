@@ -7,7 +7,7 @@ from __future__ import annotations
 import glob, importlib.abc, importlib.machinery, inspect, os, shutil, sys, types, warnings
 
 # %% auto #0
-__all__ = ['POST_IMPORT_PATCHES', 'STUB_CANDIDATES', 'gfile', 'QUIET_WARNINGS', 'STUBBED', 'FastInspect', 'safe_tree_unflatten',
+__all__ = ['MODULE_PATCHES', 'STUB_CANDIDATES', 'gfile', 'QUIET_WARNINGS', 'STUBBED', 'FastInspect', 'safe_tree_unflatten',
            'absent_packages', 'device_put_replicated', 'keep_sharding_on_cpu_host', 'install']
 
 # %% ../nbs/00_compat.ipynb #84a511c4
@@ -34,40 +34,52 @@ def safe_tree_unflatten(orig):
     return tree_unflatten
 
 # %% ../nbs/00_compat.ipynb #63ae25ec
-def _patch_assert_shape(m): m.inspect = FastInspect('inspect')
+def _keep_matplotlib_backend(m, run):
+    try: import matplotlib
+    except ImportError: return run(m)
+    use = matplotlib.use
+    matplotlib.use = lambda *args, **kwargs: None
+    try: run(m)
+    finally: matplotlib.use = use
 
-def _patch_fastmath_numpy(m):
+# %% ../nbs/00_compat.ipynb #0760da1a
+def _after(fix):
+    "A module patch that runs the module, then `fix(module)`."
+    def patch(m, run): run(m); fix(m)
+    return patch
+
+def _fast_inspect(m): m.inspect = FastInspect('inspect')
+
+def _safe_unflatten(m):
     if not hasattr(m.tree_unflatten, '__wrapped__'): m.tree_unflatten = safe_tree_unflatten(m.tree_unflatten)
 
-def _patch_acceleration(m):
+def _on_cpu(m):
     if not hasattr(m.on_cpu, '__wrapped__'): m.on_cpu = keep_sharding_on_cpu_host(m.on_cpu)
 
-POST_IMPORT_PATCHES = {'trax.layers.assert_shape': _patch_assert_shape,    # fast import
-                       'trax.fastmath.numpy': _patch_fastmath_numpy,       # checkpoint restore on new JAX
-                       'trax.layers.acceleration': _patch_acceleration}    # multi-device training on CPU hosts
+MODULE_PATCHES = {'trax.layers.assert_shape': _after(_fast_inspect),      # fast import
+                  'trax.fastmath.numpy': _after(_safe_unflatten),         # checkpoint restore on new JAX
+                  'trax.layers.acceleration': _after(_on_cpu),            # multi-device training on CPU hosts
+                  'trax.jaxboard': _keep_matplotlib_backend}              # inline plots keep working
 
-class _PostImportPatcher(importlib.abc.MetaPathFinder):
-    "Import hook: run `POST_IMPORT_PATCHES[name](module)` right after the module named `name` executes."
+class _ModulePatcher(importlib.abc.MetaPathFinder):
+    "Import hook: run the module named `name` through `MODULE_PATCHES[name]`."
     def find_spec(self, name, path, target=None):
-        patch = POST_IMPORT_PATCHES.get(name)
+        patch = MODULE_PATCHES.get(name)
         if patch is None: return None
         spec = importlib.machinery.PathFinder.find_spec(name, path)
         if spec is None: return None
         exec_module = spec.loader.exec_module
-        def _exec(module):
-            exec_module(module)
-            patch(module)
-        spec.loader.exec_module = _exec
+        spec.loader.exec_module = lambda module: patch(module, exec_module)
         return spec
 
-# %% ../nbs/00_compat.ipynb #0760da1a
+# %% ../nbs/00_compat.ipynb #9a48684d
 STUB_CANDIDATES = ('tensorflow', 'tensorflow_text', 'tensorflow_datasets', 'gym')
 
 def absent_packages(names=STUB_CANDIDATES):
     "The names among `names` that no `sys.path` entry provides (import hooks, such as our stubs, are ignored)."
     return tuple(n for n in names if importlib.machinery.PathFinder.find_spec(n) is None)
 
-# %% ../nbs/00_compat.ipynb #61f8febb
+# %% ../nbs/00_compat.ipynb #7c199714
 def _rename(src, dst, overwrite=False):
     if not overwrite and os.path.exists(dst): raise FileExistsError(f'gfile.rename: {dst} exists (overwrite=False)')
     os.replace(src, dst)
@@ -83,7 +95,7 @@ gfile = types.SimpleNamespace(
     makedirs=_makedirs, MakeDirs=_makedirs, mkdir=os.mkdir, remove=os.remove, rmtree=shutil.rmtree,
     rename=_rename, copy=_copy, stat=os.stat)
 
-# %% ../nbs/00_compat.ipynb #75af4fe7
+# %% ../nbs/00_compat.ipynb #29093d77
 class _PlaceholderMeta(type):
     "Metaclass of placeholders: attributes and calls give further placeholders; subclassing works."
     def __getattr__(cls, a):
@@ -116,8 +128,9 @@ class _StubFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         if m.__name__ in ('tensorflow', 'tensorflow.compat.v1', 'tensorflow.compat.v2'):
             m.io = types.SimpleNamespace(gfile=gfile)
             m.random = types.SimpleNamespace(set_seed=lambda seed: None)
+            m.is_tensor = lambda x: False     # other libraries (matplotlib) ask a loaded `tensorflow` this
 
-# %% ../nbs/00_compat.ipynb #91c4e1c5
+# %% ../nbs/00_compat.ipynb #ca7b849b
 def device_put_replicated(x, devices):
     "Stand-in for the removed `jax.device_put_replicated`: `x` stacked once per device and laid out as `jax.pmap` expects."
     import jax, numpy as np
@@ -126,7 +139,7 @@ def device_put_replicated(x, devices):
     if len(devices) == 1: return jax.device_put(stacked, devices[0])
     return jax.pmap(lambda a: a, devices=devices)(stacked)   # pmap's own output sharding: one slice per device
 
-# %% ../nbs/00_compat.ipynb #8a0de49d
+# %% ../nbs/00_compat.ipynb #7539d9ca
 def keep_sharding_on_cpu_host(on_cpu):
     "Wrap trax's `on_cpu` so that, when JAX's default backend is the CPU, arrays keep their (multi-device) placement."
     def on_cpu_(x):
@@ -135,13 +148,13 @@ def keep_sharding_on_cpu_host(on_cpu):
     on_cpu_.__doc__, on_cpu_.__wrapped__ = on_cpu.__doc__, on_cpu
     return on_cpu_
 
-# %% ../nbs/00_compat.ipynb #04054b40
+# %% ../nbs/00_compat.ipynb #37334a67
 QUIET_WARNINGS = (r'GzipFile was opened for writing', r'jax\.process_count has been renamed')
 
 def _quiet():
     for msg in QUIET_WARNINGS: warnings.filterwarnings('ignore', message=msg)
 
-# %% ../nbs/00_compat.ipynb #37334a67
+# %% ../nbs/00_compat.ipynb #ec9841ce
 STUBBED: tuple = ()   # the packages this process serves as stubs (set by `install`)
 
 def _patch_jax():
@@ -154,14 +167,14 @@ def _patch_jax():
 def install():
     "Install the import hooks (module patches, stubs for absent packages) and the JAX patches; idempotent."
     global STUBBED
-    if not any(isinstance(f, _PostImportPatcher) for f in sys.meta_path):
-        sys.meta_path.insert(0, _PostImportPatcher())
+    if not any(isinstance(f, _ModulePatcher) for f in sys.meta_path):
+        sys.meta_path.insert(0, _ModulePatcher())
         STUBBED = absent_packages()
         if STUBBED: sys.meta_path.append(_StubFinder(STUBBED))   # last: real packages always win
-    for name, patch in POST_IMPORT_PATCHES.items():              # trax imported before us: patch in place
-        if name in sys.modules: patch(sys.modules[name])
+    for name, patch in MODULE_PATCHES.items():              # trax imported before us: patch in place
+        if name in sys.modules: patch(sys.modules[name], lambda m: None)
     _quiet()
     jax_has_it = 'native' if _patch_jax() else 'supplied'
-    return dict(patched_modules=tuple(POST_IMPORT_PATCHES), stubbed=STUBBED, jax_device_put_replicated=jax_has_it)
+    return dict(patched_modules=tuple(MODULE_PATCHES), stubbed=STUBBED, jax_device_put_replicated=jax_has_it)
 
 install()
