@@ -10,13 +10,36 @@ import argparse, sys
 __all__ = ['USER_ERRORS', 'parser', 'main']
 
 # %% ../nbs/08_cli.ipynb #794024ac
-USER_ERRORS = (ValueError, FileNotFoundError, NotADirectoryError, FileExistsError, RuntimeError, OSError)
+USER_ERRORS = (ValueError, FileNotFoundError, NotADirectoryError, FileExistsError, RuntimeError, OSError, FloatingPointError)
 
 def _train(a):
     from charlm_nb.model import train_model
     loop, _ = train_model(a.output_dir, steps=a.steps, batch_size=a.batch_size, max_length=a.max_length, d_model=a.d_model,
                           n_layers=a.n_layers, lr=a.lr, data=a.data, seed=a.seed, eval_every=a.eval_every,
                           n_eval_batches=a.n_eval_batches, checkpoint_every=a.checkpoint_every)
+    return 0
+
+def _eval(a):
+    from charlm_nb.data import load_lines, split_lines
+    from charlm_nb.model import load_model
+    from charlm_nb.perplexity import evaluate
+    model = load_model(a.output_dir)
+    _, held_out = split_lines(load_lines(a.data), n_eval=a.n_eval)
+    r = evaluate(model, held_out, batch_size=a.batch_size)
+    print(f"{a.output_dir}: {r['lines']} held-out lines, {r['chars']:,} characters (incl. one EOS per line)")
+    print(f"token-weighted: {r['token_nats']:.4f} nats/char  {r['token_bits']:.4f} bits/char  perplexity {r['token_perplexity']:.3f}")
+    print(f"per-line mean:  {r['line_nats']:.4f} nats/char  {r['line_bits']:.4f} bits/char  perplexity {r['line_perplexity']:.3f}")
+    return 0
+
+def _sample(a):
+    from charlm_nb.model import load_model
+    from charlm_nb.sampling import sample_stream, _encode_prefix
+    _encode_prefix(a.prefix)                                   # a prefix the model cannot read: error before loading
+    model = load_model(a.output_dir)
+    sys.stdout.write(a.prefix); sys.stdout.flush()
+    for ch in sample_stream(model, a.prefix, a.num_chars, a.temperature, a.seed, multiline=True):
+        sys.stdout.write(ch); sys.stdout.flush()
+    sys.stdout.write('\n')
     return 0
 
 def parser() -> argparse.ArgumentParser:
@@ -38,6 +61,20 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument('--n-eval-batches', type=int, default=4)
     t.add_argument('--checkpoint-every', type=int, default=None, help='default: --eval-every')
     t.set_defaults(func=_train)
+    e = sub.add_parser('eval', help='held-out log-perplexity of a trained model, both conventions, and bits/char',
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    e.add_argument('--output-dir', required=True, help='folder of a model trained with `charlm train`')
+    e.add_argument('--data', default=None, help='the text it was trained on (default: the Shakespeare corpus)')
+    e.add_argument('--n-eval', type=int, default=1000, help='number of last lines held out')
+    e.add_argument('--batch-size', type=int, default=64)
+    e.set_defaults(func=_eval)
+    s = sub.add_parser('sample', help='generate text, printed as it is produced', formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    s.add_argument('--output-dir', required=True, help='folder of a model trained with `charlm train`')
+    s.add_argument('--prefix', default='', help='text to continue (may be empty)')
+    s.add_argument('--num-chars', type=int, default=300)
+    s.add_argument('--temperature', type=float, default=0.8, help='0: greedy; 1: the model\'s distribution')
+    s.add_argument('--seed', type=int, default=None)
+    s.set_defaults(func=_sample)
     return p
 
 def main(argv=None) -> int:
@@ -48,3 +85,6 @@ def main(argv=None) -> int:
     except USER_ERRORS as e:
         print(f'charlm {a.command}: error: {e}', file=sys.stderr)
         return 2
+    except KeyboardInterrupt as e:
+        print(f'charlm {a.command}: {e or "interrupted"}', file=sys.stderr)
+        return 130

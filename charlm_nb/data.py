@@ -104,10 +104,10 @@ def line_to_tensor(line:str, EOS_int:int=1, errors:str='strict', replacement:int
         codes.append(c)
     return codes + [EOS_int]
 
-# %% ../nbs/04_data.ipynb #ef5d6461
+# %% ../nbs/04_data.ipynb #b3130f81
 def data_generator(batch_size:int, max_length:int, data_lines:list, line_to_tensor=line_to_tensor,
                    shuffle:bool=True, seed:int|None=None):
-    "Yield `(inputs, targets, mask)` batches of shape `(batch_size, max_length)` forever; see the text."
+    "A generator of `(inputs, targets, mask)` batches of shape `(batch_size, max_length)`, forever; arguments are checked at once."
     if batch_size < 1: raise ValueError(f'batch_size must be at least 1, got {batch_size}')
     if max_length < 1: raise ValueError(f'max_length must be at least 1, got {max_length}')
     if len(data_lines) == 0: raise ValueError('data_lines is empty: no lines to make batches from')
@@ -115,7 +115,9 @@ def data_generator(batch_size:int, max_length:int, data_lines:list, line_to_tens
     if not fits:
         raise ValueError(f'every line is too long for max_length={max_length} (the shortest has {min(map(len, data_lines))} '
                          f'characters, plus 1 for EOS): raise max_length')
-    rng = random.Random(seed) if seed is not None else random
+    return _batches(batch_size, max_length, data_lines, line_to_tensor, shuffle, random.Random(seed) if seed is not None else random)
+
+def _batches(batch_size, max_length, data_lines, line_to_tensor, shuffle, rng):
     order, index = list(range(len(data_lines))), len(data_lines)
     batch = []
     while True:

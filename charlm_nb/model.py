@@ -4,18 +4,21 @@
 
 # %% ../nbs/05_model.ipynb #d4979246
 from __future__ import annotations
-import contextlib, io, json, math, os, time
+import contextlib, io, json, math, os, signal, sys, threading, time
 from pathlib import Path
 import numpy as np
 import charlm_nb.compat
 import jax, trax
+import jax.numpy as jnp
 from trax import layers as tl
 from trax.supervised import training
 from .data import load_lines, split_lines, data_generator, line_to_tensor
 
 # %% auto #0
-__all__ = ['CONFIG_KEYS', 'GRULM', 'n_weights', 'course_GRULM', 'predict_model_like', 'step_by_step', 'prepare_output_dir',
-           'load_config', 'checkpoint_step', 'batch_stream', 'StepLosses', 'train_model', 'load_model', 'plot_losses']
+__all__ = ['CONFIG_KEYS', 'CKPT_FILES', 'MANIFEST', 'GRULM', 'n_weights', 'course_GRULM', 'predict_model_like', 'step_by_step',
+           'prepare_output_dir', 'load_config', 'checkpoint_step', 'checkpoint_problems', 'safe_save_checkpoint',
+           'restore_prev', 'recover_checkpoint', 'batch_stream', 'StopTraining', 'StepLosses', 'deferred_sigint',
+           'train_model', 'load_model', 'plot_losses']
 
 # %% ../nbs/05_model.ipynb #973f3159
 def GRULM(vocab_size:int=256, d_model:int=512, n_layers:int=2, mode:str='train'):
@@ -86,28 +89,124 @@ def checkpoint_step(output_dir) -> int:
     "The training step of the checkpoint in `output_dir` (0 if there is none)."
     f = Path(output_dir)/'model.pkl.gz'
     if not f.exists(): return 0
-    return int(training.unpickle_from_file(str(f), gzip=True)['step'])
+    try: return int(training.unpickle_from_file(str(f), gzip=True)['step'])
+    except Exception as e: raise ValueError(f'checkpoint {f} is truncated or corrupt ({type(e).__name__})') from e
 
 # %% ../nbs/05_model.ipynb #4d68f277
+import hashlib, shutil
+CKPT_FILES = ('model.pkl.gz', 'model.weights.npy.gz', 'model.opt_slots0.npy.gz')
+MANIFEST = 'checkpoint.json'
+
+def _sha256(path:Path) -> str:
+    h = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for block in iter(lambda: f.read(1 << 20), b''): h.update(block)
+    return h.hexdigest()
+
+def checkpoint_problems(d) -> list:
+    "What is wrong with the checkpoint in folder `d` according to its `checkpoint.json` (empty list: it is intact)."
+    d = Path(d); m = d/MANIFEST
+    if not m.exists(): return [f'{m.name} is missing']
+    try: files = json.loads(m.read_text())['files']
+    except Exception as e: return [f'{m.name} is unreadable ({type(e).__name__})']
+    probs = []
+    for name, meta in files.items():
+        f = d/name
+        if not f.exists(): probs.append(f'{name} is missing')
+        elif f.stat().st_size != meta['size']: probs.append(f'{name} has {f.stat().st_size} bytes, expected {meta["size"]} (truncated?)')
+        elif _sha256(f) != meta['sha256']: probs.append(f'{name} is corrupt (checksum differs)')
+    return probs
+
+def _write_manifest(d:Path, step:int):
+    files = {n: dict(size=(d/n).stat().st_size, sha256=_sha256(d/n)) for n in CKPT_FILES if (d/n).exists()}
+    _write_json_atomic(d/MANIFEST, dict(step=int(step), files=files))
+
+def _link_prev(d:Path):
+    "Hard-link the current checkpoint files and manifest into `d/.prev` (atomically replacing an old one)."
+    tmp = d/'.prev.tmp'
+    shutil.rmtree(tmp, ignore_errors=True); tmp.mkdir()
+    for n in CKPT_FILES + (MANIFEST,):
+        if (d/n).exists(): os.link(d/n, tmp/n)
+    shutil.rmtree(d/'.prev', ignore_errors=True)
+    os.replace(tmp, d/'.prev')
+
+def safe_save_checkpoint(loop, save):
+    "Wrap `Loop.save_checkpoint` (`save`): keep the previous checkpoint in `.prev/` until the new one is complete and recorded."
+    def save_checkpoint(basename):
+        if basename != 'model': return save(basename)
+        d = Path(loop._output_dir)
+        if not all(bool(jnp.isfinite(w).all()) for w in jax.tree_util.tree_leaves(loop.model.weights)):
+            raise FloatingPointError(f'the weights became inf or NaN by step {loop.step}: not saved; the last good checkpoint '
+                                     f'(step {checkpoint_step(d)}) is kept; try a lower learning rate')
+        if (d/MANIFEST).exists() and not checkpoint_problems(d): _link_prev(d)
+        save(basename)
+        _write_manifest(d, loop.step)
+    return save_checkpoint
+
+def restore_prev(d) -> int:
+    "Replace the checkpoint in `d` by the previous one kept in `d/.prev` (if intact); return the step now on disk."
+    d, prev = Path(d), Path(d)/'.prev'
+    if prev.exists() and not checkpoint_problems(prev):
+        for n in CKPT_FILES + (MANIFEST,):
+            if (prev/n).exists(): os.replace(prev/n, d/n)
+        shutil.rmtree(prev, ignore_errors=True)
+    return checkpoint_step(d)
+
+def recover_checkpoint(d) -> int:
+    "Check the checkpoint in `d`; restore `.prev/` if the current one is incomplete; return its step (0: none). Raise if damaged."
+    d = Path(d)
+    if not any((d/n).exists() for n in CKPT_FILES + (MANIFEST,)): return 0
+    probs = checkpoint_problems(d)
+    if not probs: return json.loads((d/MANIFEST).read_text())['step']
+    if (d/'.prev').exists() and not checkpoint_problems(d/'.prev'):
+        step = restore_prev(d)
+        print(f'{d}: the last checkpoint was incomplete ({"; ".join(probs)}); restored the previous one (step {step})', file=sys.stderr)
+        return step
+    raise ValueError(f'checkpoint in {d} is truncated or corrupt: {"; ".join(probs)}; no intact earlier checkpoint to fall back on '
+                     f'(delete the folder to start again)')
+
+# %% ../nbs/05_model.ipynb #e8ec8032
 def batch_stream(lines, batch_size, max_length, seed, skip=0):
     "`data_generator` batches (seeded), with the first `skip` batches dropped (for resuming)."
     gen = data_generator(batch_size, max_length, lines, seed=seed)
     for _ in range(skip): next(gen)
     return gen
 
+class StopTraining(Exception):
+    "Raised between two training steps to stop `Loop.run` cleanly (Ctrl-C)."
+
 class StepLosses:
-    "Record each training step's loss as `(step, loss)` by wrapping `loop._run_one_step`."
+    "Record each step's loss as `(step, loss)` by wrapping `loop._run_one_step`; stop on a non-finite loss or on request."
     def __init__(self, loop):
-        self.loop, self.losses, self.last_good_step = loop, [], loop.step
+        self.loop, self.losses, self.last_good_step, self.stop_requested = loop, [], loop.step, False
         run_one_step = loop._run_one_step
         def _run_one_step(task_index, task_changed):
             loss, stats = run_one_step(task_index, task_changed)
-            self.losses.append((loop.step, float(np.mean(np.asarray(loss)))))
+            value = float(np.mean(np.asarray(loss)))
+            if not math.isfinite(value):       # the loss of step k is computed with the weights of step k-1: if those were
+                d = loop._output_dir              # just saved, they are not good: go back to the previous checkpoint
+                kept = restore_prev(d) if checkpoint_step(d) >= loop.step - 1 else checkpoint_step(d)
+                raise FloatingPointError(f'the training loss became {value} at step {loop.step}: training stopped; the checkpoint '
+                                         f'kept on disk is from step {kept}; try a lower learning rate')
+            self.losses.append((loop.step, value))
             self.last_good_step = loop.step
+            if self.stop_requested: raise StopTraining()
             return loss, stats
         loop._run_one_step = _run_one_step
 
-# %% ../nbs/05_model.ipynb #e8ec8032
+@contextlib.contextmanager
+def deferred_sigint(rec:StepLosses):
+    "While training, a first Ctrl-C asks `rec` to stop after the current step; a second one interrupts at once."
+    if threading.current_thread() is not threading.main_thread(): yield; return
+    def handler(signum, frame):
+        if rec.stop_requested: raise KeyboardInterrupt
+        rec.stop_requested = True
+        print('\nCtrl-C: stopping after this step and saving a checkpoint (Ctrl-C again to abort at once)', file=sys.stderr)
+    old = signal.signal(signal.SIGINT, handler)
+    try: yield
+    finally: signal.signal(signal.SIGINT, old)
+
+# %% ../nbs/05_model.ipynb #e3c7ee9e
 def train_model(output_dir, steps:int=1000, batch_size:int=32, max_length:int=64, d_model:int=512, n_layers:int=2,
                 lr:float=0.0005, data=None, seed:int=0, eval_every:int=100, n_eval_batches:int=4,
                 checkpoint_every:int|None=None, lines:tuple|None=None, progress:bool=True, vocab_size:int=256):
@@ -119,8 +218,9 @@ def train_model(output_dir, steps:int=1000, batch_size:int=32, max_length:int=64
     if batch_size % n_dev: raise ValueError(f'batch_size {batch_size} must be divisible by the {n_dev} JAX devices')
     train_lines, eval_lines = lines if lines is not None else split_lines(load_lines(data))
     checkpoint_every = checkpoint_every or eval_every
+    for ls in (train_lines, eval_lines): data_generator(batch_size, max_length, ls)     # bad data: fail before writing anything
     out = prepare_output_dir(output_dir, vocab_size=vocab_size, d_model=d_model, n_layers=n_layers)
-    start = checkpoint_step(out)
+    start = recover_checkpoint(out) or checkpoint_step(out)
     train_task = training.TrainTask(
         labeled_data=batch_stream(train_lines, batch_size, max_length, seed, skip=start),
         loss_layer=tl.CrossEntropyLoss(), optimizer=trax.optimizers.Adam(lr), n_steps_per_checkpoint=checkpoint_every)
@@ -132,6 +232,7 @@ def train_model(output_dir, steps:int=1000, batch_size:int=32, max_length:int=64
                              random_seed=seed, n_devices=n_dev, eval_at=lambda s: s % eval_every == 0 or s == steps,
                              checkpoint_at=lambda s: s % checkpoint_every == 0 or s == steps)
     if loop.step != start: raise RuntimeError(f'checkpoint in {out} is at step {loop.step}, expected {start}')
+    loop.save_checkpoint = safe_save_checkpoint(loop, loop.save_checkpoint)
     rec = StepLosses(loop)
     todo = steps - loop.step
     if todo <= 0:
@@ -141,9 +242,15 @@ def train_model(output_dir, steps:int=1000, batch_size:int=32, max_length:int=64
     chunk = max(1, min(10, eval_every))
     bar = progress_bar(range(0, todo, chunk)) if progress else range(0, todo, chunk)
     t0 = time.time()
-    for i in bar:
-        with contextlib.redirect_stdout(io.StringIO()): loop.run(min(chunk, todo - i))
-        if progress: bar.comment = f'step {loop.step}/{steps}  loss {np.mean([l for _, l in rec.losses[-20:]]):.3f}'
+    try:
+        with deferred_sigint(rec):
+            for i in bar:
+                with contextlib.redirect_stdout(io.StringIO()): loop.run(min(chunk, todo - i))
+                if progress: bar.comment = f'step {loop.step}/{steps}  loss {np.mean([l for _, l in rec.losses[-20:]]):.3f}'
+    except StopTraining:
+        with contextlib.redirect_stdout(io.StringIO()): loop.save_checkpoint('model')
+        print(f'\ninterrupted: checkpoint saved at step {loop.step} in {out}; run the same command to continue', file=sys.stderr)
+        raise KeyboardInterrupt(f'training interrupted at step {loop.step} (checkpoint saved)')
     if progress:
         from fastprogress.fastprogress import ConsoleProgressBar
         if isinstance(bar, ConsoleProgressBar): print()          # the console bar leaves its line open
@@ -152,12 +259,13 @@ def train_model(output_dir, steps:int=1000, batch_size:int=32, max_length:int=64
               f'last train loss {np.mean([l for _, l in rec.losses[-20:]]):.3f}' + (f', eval loss {ev[-1][1]:.3f}' if ev else ''))
     return loop, rec.losses
 
-# %% ../nbs/05_model.ipynb #4798d65f
+# %% ../nbs/05_model.ipynb #ec7c6f28
 def load_model(output_dir, mode:str='eval'):
     "The `GRULM` trained in `output_dir` (architecture from `config.json`, weights from `model.pkl.gz`), built in `mode`."
     cfg = load_config(output_dir)
     ckpt = Path(output_dir).expanduser()/'model.pkl.gz'
     if not ckpt.exists(): raise FileNotFoundError(f'no checkpoint in {ckpt.parent}: {ckpt.name} is missing')
+    recover_checkpoint(ckpt.parent)
     model = GRULM(**{k: cfg[k] for k in CONFIG_KEYS}, mode=mode)
     sig = trax.shapes.ShapeDtype((1, 1), np.int32)
     model.init(sig)
@@ -172,7 +280,7 @@ def load_model(output_dir, mode:str='eval'):
         raise ValueError(f'checkpoint {ckpt} does not match config.json {cfg}: weight shapes {got[:3]}... expected {want[:3]}...')
     return model
 
-# %% ../nbs/05_model.ipynb #2ef08a09
+# %% ../nbs/05_model.ipynb #3424625a
 def plot_losses(losses, loop=None, ax=None, smooth:int=10, title:str=''):
     "Per-step training loss (and its running mean) plus, from `loop.history`, the evaluation loss."
     import matplotlib.pyplot as plt
