@@ -16,14 +16,14 @@ def _train(a):
     from charlm_nb.model import train_model
     loop, _ = train_model(a.output_dir, steps=a.steps, batch_size=a.batch_size, max_length=a.max_length, d_model=a.d_model,
                           n_layers=a.n_layers, lr=a.lr, data=a.data, seed=a.seed, eval_every=a.eval_every,
-                          n_eval_batches=a.n_eval_batches, checkpoint_every=a.checkpoint_every)
+                          n_eval_batches=a.n_eval_batches, checkpoint_every=a.checkpoint_every, gru=a.gru)
     return 0
 
 def _eval(a):
     from charlm_nb.data import load_lines, split_lines
     from charlm_nb.model import load_model
     from charlm_nb.perplexity import evaluate
-    model = load_model(a.output_dir)
+    model = load_model(a.output_dir, gru=a.gru)
     _, held_out = split_lines(load_lines(a.data), n_eval=a.n_eval)
     r = evaluate(model, held_out, batch_size=a.batch_size)
     print(f"{a.output_dir}: {r['lines']} held-out lines, {r['chars']:,} characters (incl. one EOS per line)")
@@ -35,7 +35,7 @@ def _sample(a):
     from charlm_nb.model import load_model
     from charlm_nb.sampling import sample_stream, _encode_prefix
     _encode_prefix(a.prefix)                                   # a prefix the model cannot read: error before loading
-    model = load_model(a.output_dir)
+    model = load_model(a.output_dir, gru=a.gru)
     sys.stdout.write(a.prefix); sys.stdout.flush()
     for ch in sample_stream(model, a.prefix, a.num_chars, a.temperature, a.seed, multiline=True):
         sys.stdout.write(ch); sys.stdout.flush()
@@ -60,6 +60,8 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument('--eval-every', type=int, default=100)
     t.add_argument('--n-eval-batches', type=int, default=4)
     t.add_argument('--checkpoint-every', type=int, default=None, help='default: --eval-every')
+    gru_help = "GRU layer: 'fast' (FastGRU, lesson 10) or 'trax' (tl.GRU); same weights, checkpoints interchange"
+    t.add_argument('--gru', default='fast', choices=['fast', 'trax'], help=gru_help)
     t.set_defaults(func=_train)
     e = sub.add_parser('eval', help='held-out log-perplexity of a trained model, both conventions, and bits/char',
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
@@ -67,6 +69,7 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument('--data', default=None, help='the text it was trained on (default: the Shakespeare corpus)')
     e.add_argument('--n-eval', type=int, default=1000, help='number of last lines held out')
     e.add_argument('--batch-size', type=int, default=64)
+    e.add_argument('--gru', default='fast', choices=['fast', 'trax'], help=gru_help)
     e.set_defaults(func=_eval)
     s = sub.add_parser('sample', help='generate text, printed as it is produced', formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     s.add_argument('--output-dir', required=True, help='folder of a model trained with `charlm train`')
@@ -74,6 +77,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument('--num-chars', type=int, default=300)
     s.add_argument('--temperature', type=float, default=0.8, help='0: greedy; 1: the model\'s distribution')
     s.add_argument('--seed', type=int, default=None)
+    s.add_argument('--gru', default='fast', choices=['fast', 'trax'], help=gru_help)
     s.set_defaults(func=_sample)
     return p
 

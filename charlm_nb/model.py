@@ -15,19 +15,24 @@ from trax.supervised import training
 from .data import load_lines, split_lines, data_generator, line_to_tensor
 
 # %% auto #0
-__all__ = ['CONFIG_KEYS', 'CKPT_FILES', 'MANIFEST', 'GRULM', 'n_weights', 'course_GRULM', 'predict_model_like', 'step_by_step',
-           'prepare_output_dir', 'load_config', 'checkpoint_step', 'checkpoint_problems', 'safe_save_checkpoint',
-           'restore_prev', 'recover_checkpoint', 'batch_stream', 'StopTraining', 'StepLosses', 'deferred_sigint',
-           'train_model', 'load_model', 'plot_losses']
+__all__ = ['GRU_LAYERS', 'CONFIG_KEYS', 'CKPT_FILES', 'MANIFEST', 'GRULM', 'n_weights', 'course_GRULM', 'predict_model_like',
+           'step_by_step', 'prepare_output_dir', 'load_config', 'checkpoint_step', 'checkpoint_problems',
+           'safe_save_checkpoint', 'restore_prev', 'recover_checkpoint', 'batch_stream', 'StopTraining', 'StepLosses',
+           'deferred_sigint', 'train_model', 'load_model', 'plot_losses']
 
 # %% ../nbs/05_model.ipynb #973f3159
-def GRULM(vocab_size:int=256, d_model:int=512, n_layers:int=2, mode:str='train'):
-    "The course's GRU language model, with `mode` passed to every layer that has state (see below)."
+GRU_LAYERS = ('trax', 'fast')
+
+def GRULM(vocab_size:int=256, d_model:int=512, n_layers:int=2, mode:str='train', gru:str='trax'):
+    "The course's GRU language model, with `mode` passed to every layer that has state; `gru='fast'` uses `FastGRU` (lesson 10)."
     if min(vocab_size, d_model, n_layers) < 1: raise ValueError(f'vocab_size, d_model and n_layers must be at least 1, got {vocab_size}, {d_model}, {n_layers}')
+    if gru not in GRU_LAYERS: raise ValueError(f'gru must be one of {GRU_LAYERS}, got {gru!r}')
+    if gru == 'fast': from charlm_nb.fast_gru import FastGRU as GRU
+    else: GRU = tl.GRU
     return tl.Serial(
         tl.ShiftRight(mode=mode),
         tl.Embedding(vocab_size=vocab_size, d_feature=d_model),
-        [tl.GRU(n_units=d_model, mode=mode) for _ in range(n_layers)],
+        [GRU(n_units=d_model, mode=mode) for _ in range(n_layers)],
         tl.Dense(n_units=vocab_size),
         tl.LogSoftmax())
 
@@ -107,8 +112,10 @@ def checkpoint_problems(d) -> list:
     "What is wrong with the checkpoint in folder `d` according to its `checkpoint.json` (empty list: it is intact)."
     d = Path(d); m = d/MANIFEST
     if not m.exists(): return [f'{m.name} is missing']
-    try: files = json.loads(m.read_text())['files']
+    try: man = json.loads(m.read_text())
     except Exception as e: return [f'{m.name} is unreadable ({type(e).__name__})']
+    if man.get('incomplete'): return ['the first checkpoint was being written when the run stopped']
+    files = man['files']
     probs = []
     for name, meta in files.items():
         f = d/name
@@ -139,6 +146,7 @@ def safe_save_checkpoint(loop, save):
             raise FloatingPointError(f'the weights became inf or NaN by step {loop.step}: not saved; the last good checkpoint '
                                      f'(step {checkpoint_step(d)}) is kept; try a lower learning rate')
         if (d/MANIFEST).exists() and not checkpoint_problems(d): _link_prev(d)
+        else: _write_json_atomic(d/MANIFEST, dict(step=None, files={}, incomplete=True))   # first save: mark it in progress
         save(basename)
         _write_manifest(d, loop.step)
     return save_checkpoint
@@ -156,6 +164,7 @@ def recover_checkpoint(d) -> int:
     "Check the checkpoint in `d`; restore `.prev/` if the current one is incomplete; return its step (0: none). Raise if damaged."
     d = Path(d)
     if not any((d/n).exists() for n in CKPT_FILES + (MANIFEST,)): return 0
+    if not (d/MANIFEST).exists(): return checkpoint_step(d)      # written by plain Trax: nothing to check against
     probs = checkpoint_problems(d)
     if not probs: return json.loads((d/MANIFEST).read_text())['step']
     if (d/'.prev').exists() and not checkpoint_problems(d/'.prev'):
@@ -209,7 +218,7 @@ def deferred_sigint(rec:StepLosses):
 # %% ../nbs/05_model.ipynb #e3c7ee9e
 def train_model(output_dir, steps:int=1000, batch_size:int=32, max_length:int=64, d_model:int=512, n_layers:int=2,
                 lr:float=0.0005, data=None, seed:int=0, eval_every:int=100, n_eval_batches:int=4,
-                checkpoint_every:int|None=None, lines:tuple|None=None, progress:bool=True, vocab_size:int=256):
+                checkpoint_every:int|None=None, lines:tuple|None=None, progress:bool=True, vocab_size:int=256, gru:str='trax'):
     "Train (or resume training) a `GRULM` in `output_dir` up to `steps` total steps; return the `Loop` and its per-step losses."
     for name, v in dict(steps=steps, batch_size=batch_size, max_length=max_length, eval_every=eval_every, n_eval_batches=n_eval_batches).items():
         if v < 1: raise ValueError(f'{name} must be at least 1, got {v}')
@@ -228,7 +237,7 @@ def train_model(output_dir, steps:int=1000, batch_size:int=32, max_length:int=64
         labeled_data=batch_stream(eval_lines, batch_size, max_length, seed),
         metrics=[tl.CrossEntropyLoss(), tl.Accuracy()], n_eval_batches=n_eval_batches)
     with contextlib.redirect_stdout(io.StringIO()):            # Loop prints a line per metric; the bar shows progress
-        loop = training.Loop(GRULM(vocab_size, d_model, n_layers), [train_task], eval_tasks=[eval_task], output_dir=str(out),
+        loop = training.Loop(GRULM(vocab_size, d_model, n_layers, gru=gru), [train_task], eval_tasks=[eval_task], output_dir=str(out),
                              random_seed=seed, n_devices=n_dev, eval_at=lambda s: s % eval_every == 0 or s == steps,
                              checkpoint_at=lambda s: s % checkpoint_every == 0 or s == steps)
     if loop.step != start: raise RuntimeError(f'checkpoint in {out} is at step {loop.step}, expected {start}')
@@ -260,13 +269,13 @@ def train_model(output_dir, steps:int=1000, batch_size:int=32, max_length:int=64
     return loop, rec.losses
 
 # %% ../nbs/05_model.ipynb #ec7c6f28
-def load_model(output_dir, mode:str='eval'):
-    "The `GRULM` trained in `output_dir` (architecture from `config.json`, weights from `model.pkl.gz`), built in `mode`."
+def load_model(output_dir, mode:str='eval', gru:str='trax'):
+    "The `GRULM` trained in `output_dir` (architecture from `config.json`, weights from `model.pkl.gz`), built in `mode` with `gru` layers."
     cfg = load_config(output_dir)
     ckpt = Path(output_dir).expanduser()/'model.pkl.gz'
     if not ckpt.exists(): raise FileNotFoundError(f'no checkpoint in {ckpt.parent}: {ckpt.name} is missing')
     recover_checkpoint(ckpt.parent)
-    model = GRULM(**{k: cfg[k] for k in CONFIG_KEYS}, mode=mode)
+    model = GRULM(**{k: cfg[k] for k in CONFIG_KEYS}, mode=mode, gru=gru)
     sig = trax.shapes.ShapeDtype((1, 1), np.int32)
     model.init(sig)
     want = [w.shape for w in jax.tree_util.tree_leaves(model.weights)]

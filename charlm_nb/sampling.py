@@ -37,13 +37,21 @@ def _check_sampling_args(num_chars, temperature):
     if num_chars < 1: raise ValueError(f'num_chars must be at least 1, got {num_chars}')
     if temperature < 0: raise ValueError(f'temperature must be >= 0, got {temperature}')
 
+def _cached(model, key, make):
+    "A per-model cache (compiled functions must be reused, or every call would compile again)."
+    cache = model.__dict__.setdefault('_charlm_cache', {})
+    if key not in cache: cache[key] = make()
+    return cache[key]
+
 def predict(num_chars:int, prefix:str, model, temperature:float=1.0, rng=None, EOS_int:int=1, stop_at_eos:bool=True) -> str:
     "The course's sampler: `prefix` plus up to `num_chars` characters, re-running the eval-mode `model` on the whole padded sequence each step."
     _check_sampling_args(num_chars, temperature)
     inp = _encode_prefix(prefix)
     rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
     max_len = len(inp) + num_chars
-    fwd = jax.jit(lambda x: model.pure_fn(x, model.weights, model.state, model.rng)[0])
+    full = _cached(model, 'full', lambda: jax.jit(lambda x, w, s, r: model.pure_fn(x, w, s, r)[0]))
+    key = jax.random.PRNGKey(0)                                # the model draws no randomness (no dropout)
+    fwd = lambda x: full(x, model.weights, model.state, key)
     result = list(prefix)
     for _ in range(num_chars):
         cur = np.array([inp + [0] * (max_len - len(inp))], np.int32)
@@ -55,9 +63,12 @@ def predict(num_chars:int, prefix:str, model, temperature:float=1.0, rng=None, E
 
 # %% ../nbs/07_sampling.ipynb #3312fdb8
 def config_of(model) -> dict:
-    "`vocab_size`, `d_model`, `n_layers` of an initialised `GRULM`, read from its weights."
+    "`vocab_size`, `d_model`, `n_layers` and `gru` of an initialised `GRULM`, read from its layers and weights."
+    from charlm_nb.fast_gru import FastGRU
     emb = model.sublayers[1].weights
-    return dict(vocab_size=emb.shape[0], d_model=emb.shape[1], n_layers=sum(l.name.startswith('GRU') for l in model.sublayers))
+    grus = [l for l in model.sublayers if l.name.startswith('GRU')]
+    return dict(vocab_size=emb.shape[0], d_model=emb.shape[1], n_layers=len(grus),
+                gru='fast' if isinstance(grus[0], FastGRU) else 'trax')
 
 def sample_stream(model, prefix:str='', num_chars:int=200, temperature:float=1.0, rng=None,
                   EOS_int:int=1, multiline:bool=False):
@@ -65,12 +76,16 @@ def sample_stream(model, prefix:str='', num_chars:int=200, temperature:float=1.0
     _check_sampling_args(num_chars, temperature)
     codes = _encode_prefix(prefix)
     rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
-    pmodel = predict_model_like(model, **config_of(model))      # a fresh predict-mode model: fresh state
-    step = jax.jit(pmodel.pure_fn)
-    weights, state0 = pmodel.weights, pmodel.state
-    x, state, n = np.array([[0] + codes], np.int32), state0, 0     # start symbol and prefix in one call
+    def make():                                                   # once per model: a predict-mode twin, its step compiled
+        pmodel = predict_model_like(model, **config_of(model))
+        return jax.jit(pmodel.pure_fn), pmodel.state, jax.random.PRNGKey(0)
+    step, state0, key = _cached(model, 'step', make)
+    weights, state = model.weights, state0
+    seq = [0] + codes                                             # start symbol, then the prefix, one code per call
+    for c in seq[:-1]: _, state = step(np.array([[c]], np.int32), weights, state, key)
+    x, n = np.array([[seq[-1]]], np.int32), 0
     while n < num_chars:
-        log_probs, state = step(x, weights, state, pmodel.rng)
+        log_probs, state = step(x, weights, state, key)
         nxt = int(gumbel_sample(_no_padding(np.asarray(log_probs)[0, -1]), temperature, rng))
         if nxt == EOS_int:
             if not multiline: return

@@ -1,0 +1,121 @@
+#!/usr/bin/env python
+"""Training throughput of the default GRULM on this machine (CPU).
+
+Measures, in one run, characters/second of a full training step (forward, backward, Adam) for:
+  - charlm_nb's GRULM with Trax's tl.GRU (the course's layer),
+  - the same model with charlm_nb.fast_gru.FastGRU,
+  - the same architecture in PyTorch (torch.nn.GRU; optional: `pip install torch==2.13.0`),
+and the machine's float32 matmul rate, to report the share of it each training step reaches.
+Each measurement runs in its own process, so that peak memory (max RSS) is its own.
+
+    python bench/train_throughput.py [--batch 32 --length 128 --d-model 512 --layers 2 --steps 20]
+"""
+import argparse, json, os, platform, resource, subprocess, sys, time
+
+def step_flops(B, L, d, n_layers, V):
+    "FLOPs of one training step: forward = per GRU layer 2*B*L*(d+d)*3d (the two dense products on [x, h]) + output layer 2*B*L*d*V; backward = 2x forward."
+    forward = n_layers * 2 * B * L * (2 * d) * (3 * d) + 2 * B * L * d * V
+    return 3 * forward
+
+def measure_matmul(n=2048, reps=10, rounds=5):
+    "Best-of-`rounds` float32 matmul rate (GFLOP/s) of an n x n product in JAX: the machine's practical ceiling."
+    import jax, jax.numpy as jnp
+    a = jax.random.normal(jax.random.PRNGKey(0), (n, n)); b = jax.random.normal(jax.random.PRNGKey(1), (n, n))
+    f = jax.jit(lambda a, b: a @ b); f(a, b).block_until_ready()
+    best = float('inf')
+    for _ in range(rounds):
+        t = time.perf_counter()
+        for _ in range(reps): f(a, b).block_until_ready()
+        best = min(best, time.perf_counter() - t)
+    return 2 * n ** 3 * reps / best / 1e9
+
+def batch(B, L, V, seed=0):
+    import numpy as np
+    rng = np.random.default_rng(seed)
+    x = rng.integers(2, V, size=(B, L)).astype(np.int32)
+    return x, x, np.ones((B, L), np.float32)
+
+def measure_trax(gru, B, L, d, n_layers, V, steps, warmup):
+    import charlm_nb.compat
+    import jax, trax
+    from trax import layers as tl
+    from charlm_nb.model import GRULM
+    model = tl.Serial(GRULM(V, d, n_layers, gru=gru), tl.CrossEntropyLoss())
+    data = batch(B, L, V)
+    model.init(trax.shapes.signature(data))
+    opt = trax.optimizers.Adam(0.0005); opt.tree_init(model.weights)      # as training.Loop does
+    trainer = trax.optimizers.Trainer(model, opt)
+    rng = jax.random.PRNGKey(0)
+    for i in range(warmup): jax.block_until_ready(trainer.one_step(data, rng, step=i))
+    t = time.perf_counter()
+    for i in range(steps): loss, _ = trainer.one_step(data, rng, step=warmup + i)
+    jax.block_until_ready(loss)
+    return (time.perf_counter() - t) / steps
+
+def measure_torch(B, L, d, n_layers, V, steps, warmup):
+    import torch, torch.nn as nn
+    torch.set_num_threads(os.cpu_count()); torch.manual_seed(0)
+    class LM(nn.Module):
+        def __init__(s):
+            super().__init__()
+            s.emb, s.gru, s.out = nn.Embedding(V, d), nn.GRU(d, d, num_layers=n_layers, batch_first=True), nn.Linear(d, V)
+        def forward(s, x):
+            x = torch.nn.functional.pad(x, (1, 0))[:, :-1]          # ShiftRight
+            return torch.log_softmax(s.out(s.gru(s.emb(x))[0]), -1)
+    m = LM(); opt = torch.optim.Adam(m.parameters(), lr=0.0005)
+    x, _, mask = (torch.as_tensor(a) for a in batch(B, L, V))
+    x = x.long()
+    def step():
+        opt.zero_grad()
+        logp = m(x)
+        loss = -(logp.gather(-1, x[..., None])[..., 0] * mask).sum() / mask.sum()
+        loss.backward(); opt.step()
+        return loss
+    for _ in range(warmup): step()
+    t = time.perf_counter()
+    for _ in range(steps): step()
+    return (time.perf_counter() - t) / steps
+
+def child(args):
+    B, L, d, n, V = args.batch, args.length, args.d_model, args.layers, args.vocab
+    if args.only == 'matmul': secs = None; extra = dict(gflops=measure_matmul())
+    elif args.only == 'torch': secs = measure_torch(B, L, d, n, V, args.steps, args.warmup); extra = {}
+    else: secs = measure_trax(args.only, B, L, d, n, V, args.steps, args.warmup); extra = {}
+    print(json.dumps(dict(secs=secs, max_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, **extra)))
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('--batch', type=int, default=32); p.add_argument('--length', type=int, default=128)
+    p.add_argument('--d-model', type=int, default=512); p.add_argument('--layers', type=int, default=2)
+    p.add_argument('--vocab', type=int, default=256); p.add_argument('--steps', type=int, default=20)
+    p.add_argument('--warmup', type=int, default=3); p.add_argument('--only', default=None, help=argparse.SUPPRESS)
+    p.add_argument('--json', default=None, help='also write the results to this JSON file')
+    args = p.parse_args()
+    if args.only: return child(args)
+    B, L, d, n, V = args.batch, args.length, args.d_model, args.layers, args.vocab
+    def run(which):
+        r = subprocess.run([sys.executable, __file__, '--only', which] + sys.argv[1:], capture_output=True, text=True)
+        if r.returncode: return dict(error=(r.stderr.strip().splitlines() or ['failed'])[-1])
+        return json.loads(r.stdout.strip().splitlines()[-1])
+    try: import torch; has_torch = True
+    except ImportError: has_torch = False
+    res = {w: run(w) for w in ['matmul', 'trax', 'fast'] + (['torch'] if has_torch else [])}
+    flops, chars, peak = step_flops(B, L, d, n, V), B * L, res['matmul'].get('gflops')
+    print(f'machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; {platform.python_version()}')
+    print(f'model: GRULM vocab {V}, d_model {d}, {n} GRU layers; batch {B} x length {L} = {chars} characters per step')
+    print(f'FLOPs per training step = 3 x [n_layers * 2*B*L*(2d)*(3d) + 2*B*L*d*V] = {flops/1e9:.1f} GFLOP')
+    print(f'float32 matmul rate (2048x2048, JAX): {peak:.1f} GFLOP/s')
+    print(f"{'implementation':<22}{'ms/step':>9}{'chars/s':>10}{'GFLOP/s':>9}{'% matmul':>9}{'max RSS MB':>11}")
+    names = dict(trax='trax tl.GRU', fast='charlm_nb FastGRU', torch='PyTorch nn.GRU')
+    for w in ('trax', 'fast', 'torch'):
+        if w not in res: print(f'{names[w]:<22} not measured (torch not installed: pip install torch==2.13.0)'); continue
+        r = res[w]
+        if 'error' in r: print(f'{names[w]:<22} failed: {r["error"]}'); continue
+        r['chars_per_s'], r['gflops'] = chars / r['secs'], flops / r['secs'] / 1e9
+        print(f"{names[w]:<22}{r['secs']*1e3:9.1f}{r['chars_per_s']:10,.0f}{r['gflops']:9.1f}{100*r['gflops']/peak:8.1f}%{r['max_rss_mb']:11,.0f}")
+    ratio = lambda a, b: res[a]['chars_per_s'] / res[b]['chars_per_s'] if 'chars_per_s' in res.get(a, {}) and 'chars_per_s' in res.get(b, {}) else float('nan')
+    print(f"ratios: FastGRU / tl.GRU = {ratio('fast', 'trax'):.2f}x;  FastGRU / PyTorch = {ratio('fast', 'torch'):.2f}x;  tl.GRU / PyTorch = {ratio('trax', 'torch'):.2f}x")
+    if args.json:
+        with open(args.json, 'w') as f: json.dump(dict(config=vars(args), flops_per_step=flops, results=res), f, indent=2)
+
+if __name__ == '__main__': main()
