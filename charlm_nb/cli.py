@@ -4,88 +4,91 @@
 
 # %% ../nbs/08_cli.ipynb #77c8b4bc
 from __future__ import annotations
-import argparse, sys
+import argparse, inspect, sys
+from fastcore.docments import docments
 
 # %% auto #0
-__all__ = ['USER_ERRORS', 'parser', 'main']
+__all__ = ['USER_ERRORS', 'add_options', 'evaluate_cmd', 'sample_cmd', 'parser', 'main']
 
-# %% ../nbs/08_cli.ipynb #794024ac
-USER_ERRORS = (ValueError, FileNotFoundError, NotADirectoryError, FileExistsError, RuntimeError, OSError, FloatingPointError)
+# %% ../nbs/08_cli.ipynb #15d23492
+_TYPES = dict(int=int, float=float, str=str, bool=bool)
 
-def _train(a):
-    from charlm_nb.model import train_model
-    loop, _ = train_model(a.output_dir, steps=a.steps, batch_size=a.batch_size, max_length=a.max_length, d_model=a.d_model,
-                          n_layers=a.n_layers, lr=a.lr, data=a.data, seed=a.seed, eval_every=a.eval_every,
-                          n_eval_batches=a.n_eval_batches, checkpoint_every=a.checkpoint_every, gru=a.gru)
-    return 0
+def _type_of(anno) -> type:
+    "The argparse type of an annotation such as `int`, `'float|None'` or none at all (`str`)."
+    names = [n.strip() for n in str(getattr(anno, '__name__', anno)).split('|')]
+    names = [n for n in names if n not in ('None', 'NoneType', '', str(inspect.Parameter.empty))]
+    return _TYPES.get(names[0], str) if names else str
 
-def _eval(a):
+def add_options(parser, func, skip=()) -> argparse.ArgumentParser:
+    "Add an option to `parser` for each parameter of `func` (but `skip`): name, type, default and help from its signature."
+    for name, d in docments(func, full=True).items():
+        if name in skip or name == 'return': continue
+        flag, typ = '--' + name.replace('_', '-'), _type_of(d['anno'])
+        required = d['default'] is inspect.Parameter.empty
+        if typ is bool and not required:
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=d['default'], help=d['docment'])
+        else:
+            parser.add_argument(flag, type=typ, required=required, default=None if required else d['default'], help=d['docment'])
+    return parser
+
+# %% ../nbs/08_cli.ipynb #aacb0474
+USER_ERRORS = (ValueError, FileNotFoundError, NotADirectoryError, FileExistsError, OSError, FloatingPointError)
+
+def evaluate_cmd(output_dir:str,     # folder of a model trained with `charlm train`
+                 data:str|None=None, # the text it was trained on (default: the Shakespeare corpus)
+                 n_eval:int=1000,    # number of last lines held out
+                 batch_size:int=64,  # lines per evaluation batch
+                 gru:str='trax'):    # GRU layer: 'trax' or 'fast' (lesson 10); same weights
+    "Held-out log-perplexity of a trained model in both conventions, bits/char and perplexity."
     from charlm_nb.data import load_lines, split_lines
     from charlm_nb.model import load_model
     from charlm_nb.perplexity import evaluate
-    model = load_model(a.output_dir, gru=a.gru)
-    _, held_out = split_lines(load_lines(a.data), n_eval=a.n_eval)
-    r = evaluate(model, held_out, batch_size=a.batch_size)
-    print(f"{a.output_dir}: {r['lines']} held-out lines, {r['chars']:,} characters (incl. one EOS per line)")
-    print(f"token-weighted: {r['token_nats']:.4f} nats/char  {r['token_bits']:.4f} bits/char  perplexity {r['token_perplexity']:.3f}")
-    print(f"per-line mean:  {r['line_nats']:.4f} nats/char  {r['line_bits']:.4f} bits/char  perplexity {r['line_perplexity']:.3f}")
-    return 0
+    model = load_model(output_dir, gru=gru)
+    _, held_out = split_lines(load_lines(data), n_eval=n_eval)
+    r = evaluate(model, held_out, batch_size=batch_size)
+    print(f"{output_dir}: {r['lines']} held-out lines, {r['chars']:,} characters (incl. one EOS per line)")
+    print(f"token-weighted: {r['token_nats']:.4f} nats/char  {r['token_bits']:.4f} bits/char  "
+          f"perplexity {r['token_perplexity']:.3f}")
+    print(f"per-line mean:  {r['line_nats']:.4f} nats/char  {r['line_bits']:.4f} bits/char  "
+          f"perplexity {r['line_perplexity']:.3f}")
+    return r
 
-def _sample(a):
+def sample_cmd(output_dir:str,         # folder of a model trained with `charlm train`
+               prefix:str='',          # text to continue (may be empty)
+               num_chars:int=300,      # characters to generate
+               temperature:float=0.8,  # 0: greedy; 1: the model's distribution
+               seed:int|None=None,     # random seed (default: a new one each run)
+               gru:str='trax'):        # GRU layer: 'trax' or 'fast' (lesson 10); same weights
+    "Generate text from a trained model, printed as it is produced."
     from charlm_nb.model import load_model
     from charlm_nb.sampling import sample_stream, _encode_prefix
-    _encode_prefix(a.prefix)                                   # a prefix the model cannot read: error before loading
-    model = load_model(a.output_dir, gru=a.gru)
-    sys.stdout.write(a.prefix); sys.stdout.flush()
-    for ch in sample_stream(model, a.prefix, a.num_chars, a.temperature, a.seed, multiline=True):
+    _encode_prefix(prefix)                                     # a prefix the model cannot read: error before loading
+    model = load_model(output_dir, gru=gru)
+    sys.stdout.write(prefix); sys.stdout.flush()
+    for ch in sample_stream(model, prefix, num_chars, temperature, seed, multiline=True):
         sys.stdout.write(ch); sys.stdout.flush()
     sys.stdout.write('\n')
-    return 0
 
+# %% ../nbs/08_cli.ipynb #0f746176
 def parser() -> argparse.ArgumentParser:
-    "The `charlm` command line: sub-commands and their options."
-    p = argparse.ArgumentParser(prog='charlm', description='Character-level GRU language models (charlm_nb).')
+    "The `charlm` command line: sub-commands and their options, generated from the functions' signatures."
+    from charlm_nb.model import train_model
+    p = argparse.ArgumentParser(prog='charlm', description='Character-level GRU language models (charlm_nb).', allow_abbrev=False)
     sub = p.add_subparsers(dest='command', required=True)
-    t = sub.add_parser('train', help='train a GRU language model, or resume training in --output-dir',
-                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    t.add_argument('--output-dir', required=True, help='folder for checkpoints and config.json (a rerun resumes from it)')
-    t.add_argument('--steps', type=int, default=1000, help='total training steps for this output dir')
-    t.add_argument('--batch-size', type=int, default=32)
-    t.add_argument('--max-length', type=int, default=64, help='longest line, in characters + EOS; longer lines are skipped')
-    t.add_argument('--d-model', type=int, default=512)
-    t.add_argument('--n-layers', type=int, default=2)
-    t.add_argument('--lr', type=float, default=0.0005, help='Adam learning rate')
-    t.add_argument('--data', default=None, help='a text file or folder of .txt files (default: the Shakespeare corpus)')
-    t.add_argument('--seed', type=int, default=0)
-    t.add_argument('--eval-every', type=int, default=100)
-    t.add_argument('--n-eval-batches', type=int, default=4)
-    t.add_argument('--checkpoint-every', type=int, default=None, help='default: --eval-every')
-    gru_help = "GRU layer: 'fast' (FastGRU, lesson 10) or 'trax' (tl.GRU); same weights, checkpoints interchange"
-    t.add_argument('--gru', default='fast', choices=['fast', 'trax'], help=gru_help)
-    t.set_defaults(func=_train)
-    e = sub.add_parser('eval', help='held-out log-perplexity of a trained model, both conventions, and bits/char',
-                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    e.add_argument('--output-dir', required=True, help='folder of a model trained with `charlm train`')
-    e.add_argument('--data', default=None, help='the text it was trained on (default: the Shakespeare corpus)')
-    e.add_argument('--n-eval', type=int, default=1000, help='number of last lines held out')
-    e.add_argument('--batch-size', type=int, default=64)
-    e.add_argument('--gru', default='fast', choices=['fast', 'trax'], help=gru_help)
-    e.set_defaults(func=_eval)
-    s = sub.add_parser('sample', help='generate text, printed as it is produced', formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    s.add_argument('--output-dir', required=True, help='folder of a model trained with `charlm train`')
-    s.add_argument('--prefix', default='', help='text to continue (may be empty)')
-    s.add_argument('--num-chars', type=int, default=300)
-    s.add_argument('--temperature', type=float, default=0.8, help='0: greedy; 1: the model\'s distribution')
-    s.add_argument('--seed', type=int, default=None)
-    s.add_argument('--gru', default='fast', choices=['fast', 'trax'], help=gru_help)
-    s.set_defaults(func=_sample)
+    for name, func, skip, about in [
+            ('train', train_model, ('lines', 'progress', 'vocab_size'), 'train a GRU language model, or resume training in --output-dir'),
+            ('eval', evaluate_cmd, (), 'held-out log-perplexity of a trained model, both conventions, and bits/char'),
+            ('sample', sample_cmd, (), 'generate text, printed as it is produced')]:
+        s = sub.add_parser(name, help=about, description=func.__doc__, allow_abbrev=False,
+                           formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        add_options(s, func, skip).set_defaults(func=func, skip=skip)
     return p
 
 def main(argv=None) -> int:
     "Entry point of the `charlm` console script."
-    p = parser()
-    a = p.parse_args(argv)
-    try: return a.func(a)
+    a = parser().parse_args(argv)
+    kwargs = {k: v for k, v in vars(a).items() if k not in ('command', 'func', 'skip')}
+    try: a.func(**kwargs); return 0
     except USER_ERRORS as e:
         print(f'charlm {a.command}: error: {e}', file=sys.stderr)
         return 2

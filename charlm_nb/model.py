@@ -17,8 +17,9 @@ from .data import load_lines, split_lines, data_generator, line_to_tensor
 # %% auto #0
 __all__ = ['GRU_LAYERS', 'CONFIG_KEYS', 'CKPT_FILES', 'MANIFEST', 'GRULM', 'n_weights', 'course_GRULM', 'predict_model_like',
            'step_by_step', 'prepare_output_dir', 'load_config', 'checkpoint_step', 'checkpoint_problems',
-           'safe_save_checkpoint', 'restore_prev', 'recover_checkpoint', 'batch_stream', 'StopTraining', 'StepLosses',
-           'deferred_sigint', 'train_model', 'load_model', 'plot_losses']
+           'checkpoint_seconds', 'safe_save_checkpoint', 'restore_prev', 'recover_checkpoint', 'batch_stream',
+           'StopTraining', 'StepLosses', 'deferred_sigint', 'length_batches', 'lr_schedule', 'train_model',
+           'load_model', 'plot_losses']
 
 # %% ../nbs/05_model.ipynb #973f3159
 GRU_LAYERS = ('trax', 'fast')
@@ -124,9 +125,14 @@ def checkpoint_problems(d) -> list:
         elif _sha256(f) != meta['sha256']: probs.append(f'{name} is corrupt (checksum differs)')
     return probs
 
-def _write_manifest(d:Path, step:int):
+def _write_manifest(d:Path, step:int, seconds:float=0.0):
     files = {n: dict(size=(d/n).stat().st_size, sha256=_sha256(d/n)) for n in CKPT_FILES if (d/n).exists()}
-    _write_json_atomic(d/MANIFEST, dict(step=int(step), files=files))
+    _write_json_atomic(d/MANIFEST, dict(step=int(step), seconds=float(seconds), files=files))
+
+def checkpoint_seconds(d) -> float:
+    "Training seconds recorded with the checkpoint in `d` (0 if none), so that a time budget survives a resume."
+    m = Path(d)/MANIFEST
+    return float(json.loads(m.read_text()).get('seconds') or 0.0) if m.exists() else 0.0
 
 def _link_prev(d:Path):
     "Hard-link the current checkpoint files and manifest into `d/.prev` (atomically replacing an old one)."
@@ -137,7 +143,7 @@ def _link_prev(d:Path):
     shutil.rmtree(d/'.prev', ignore_errors=True)
     os.replace(tmp, d/'.prev')
 
-def safe_save_checkpoint(loop, save):
+def safe_save_checkpoint(loop, save, clock=lambda: 0.0):
     "Wrap `Loop.save_checkpoint` (`save`): keep the previous checkpoint in `.prev/` until the new one is complete and recorded."
     def save_checkpoint(basename):
         if basename != 'model': return save(basename)
@@ -148,7 +154,7 @@ def safe_save_checkpoint(loop, save):
         if (d/MANIFEST).exists() and not checkpoint_problems(d): _link_prev(d)
         else: _write_json_atomic(d/MANIFEST, dict(step=None, files={}, incomplete=True))   # first save: mark it in progress
         save(basename)
-        _write_manifest(d, loop.step)
+        _write_manifest(d, loop.step, clock())
     return save_checkpoint
 
 def restore_prev(d) -> int:
@@ -215,56 +221,131 @@ def deferred_sigint(rec:StepLosses):
     try: yield
     finally: signal.signal(signal.SIGINT, old)
 
-# %% ../nbs/05_model.ipynb #e3c7ee9e
-def train_model(output_dir, steps:int=1000, batch_size:int=32, max_length:int=64, d_model:int=512, n_layers:int=2,
-                lr:float=0.0005, data=None, seed:int=0, eval_every:int=100, n_eval_batches:int=4,
-                checkpoint_every:int|None=None, lines:tuple|None=None, progress:bool=True, vocab_size:int=256, gru:str='trax'):
-    "Train (or resume training) a `GRULM` in `output_dir` up to `steps` total steps; return the `Loop` and its per-step losses."
-    for name, v in dict(steps=steps, batch_size=batch_size, max_length=max_length, eval_every=eval_every, n_eval_batches=n_eval_batches).items():
+# %% ../nbs/05_model.ipynb #aa0d0ce8
+def _width_groups(lengths, max_length, width):
+    "Indices of the lines that fit in `max_length`, grouped by their row width (length rounded up to `width`)."
+    groups = {}
+    for i, n in enumerate(lengths):
+        if n <= max_length: groups.setdefault(-(-n // width) * width, []).append(i)
+    return {w: np.array(ix) for w, ix in sorted(groups.items())}
+
+def length_batches(lines, tokens:int=2048, max_length:int=128, width:int=16, seed:int=0, multiple:int=1, skip:int=0):
+    "`(inputs, targets, mask)` batches of lines of similar length, forever: rows of a multiple of `width`, ~`tokens` slots each."
+    for name, v in dict(tokens=tokens, max_length=max_length, width=width, multiple=multiple).items():
         if v < 1: raise ValueError(f'{name} must be at least 1, got {v}')
-    if not lr > 0: raise ValueError(f'lr must be positive, got {lr}')
+    codes = [line_to_tensor(l) for l in lines]
+    groups = _width_groups([len(c) for c in codes], max_length, width)
+    if not groups: raise ValueError(f'every line is too long for max_length={max_length}: raise max_length')
+    rows = {w: max(multiple, tokens // w // multiple * multiple) for w in groups}
+    def gen():
+        epoch, n = 0, 0
+        while True:
+            rng = np.random.default_rng([seed, epoch])
+            plan = [(w, chunk) for w, ix in groups.items() for chunk in np.array_split(rng.permutation(ix), -(-len(ix) // rows[w]))]
+            for k in rng.permutation(len(plan)):
+                n += 1
+                if n <= skip: continue
+                w, chunk = plan[k]
+                x = np.zeros((rows[w], w), np.int32)
+                for row, i in zip(x, chunk): row[:len(codes[i])] = codes[i]
+                yield x, x, (x != 0).astype(np.int32)
+            epoch += 1
+    return gen()
+
+# %% ../nbs/05_model.ipynb #648befb0
+def lr_schedule(lr:float, warmup:int, final_lr:float, progress):
+    "Step → learning rate: linear warm-up over `warmup` steps, then linear decay to `final_lr`·`lr` as `progress(step)` goes 0 → 1."
+    def schedule(step):
+        return lr * min(1.0, (step + 1) / max(1, warmup)) * (1 - (1 - final_lr) * min(1.0, max(0.0, progress(step))))
+    return schedule
+
+# %% ../nbs/05_model.ipynb #e3c7ee9e
+def train_model(output_dir,                 # folder for checkpoints and config.json (a rerun resumes from it)
+                steps:int=1000,             # total training steps for this folder
+                minutes:float|None=None,    # train for this wall-clock budget instead of `steps`
+                batching:str='length',      # 'length': rows of similar length (`length_batches`); 'pad': the course's
+                batch_size:int=32,          # lines per batch ('pad'; and evaluation batches)
+                tokens:int=2048,            # slots per batch ('length')
+                max_length:int=128,         # longest line, in characters + EOS; longer lines are skipped
+                d_model:int=512,            # embedding and GRU width
+                n_layers:int=2,             # GRU layers
+                lr:float=0.002,             # Adam's peak learning rate
+                warmup:int=200,             # steps of linear warm-up
+                final_lr:float=0.1,         # learning rate at the end, as a fraction of `lr`
+                clip:float=1.0,             # gradient-norm clipping
+                data=None,                  # a text file or folder of .txt files (default: the Shakespeare corpus)
+                seed:int=0,                 # weights' and batches' random seed
+                eval_every:int=100,         # steps between evaluations on held-out batches
+                n_eval_batches:int=4,       # held-out batches per evaluation
+                checkpoint_every:int|None=None, # steps between checkpoints (default: `eval_every`)
+                lines:tuple|None=None,      # `(train, eval)` lines, instead of `data`
+                progress:bool=True,         # show a progress bar and a summary
+                vocab_size:int=256,         # character codes
+                gru:str='trax'):            # GRU layer: 'trax' (`tl.GRU`) or 'fast' (`FastGRU`, lesson 10)
+    "Train (or resume training) a `GRULM` in `output_dir` for `steps` total steps or `minutes`; return the `Loop` and its per-step losses."
+    for name, v in dict(steps=steps, batch_size=batch_size, tokens=tokens, max_length=max_length, eval_every=eval_every,
+                        n_eval_batches=n_eval_batches, warmup=warmup).items():
+        if v < 1: raise ValueError(f'{name} must be at least 1, got {v}')
+    for name, v in dict(lr=lr, clip=clip, minutes=minutes if minutes is not None else 1).items():
+        if not v > 0: raise ValueError(f'{name} must be positive, got {v}')
+    if not 0 <= final_lr <= 1: raise ValueError(f'final_lr must be a fraction of lr in 0..1, got {final_lr}')
+    if batching not in ('length', 'pad'): raise ValueError(f"batching must be 'length' or 'pad', got {batching!r}")
     n_dev = jax.local_device_count()
     if batch_size % n_dev: raise ValueError(f'batch_size {batch_size} must be divisible by the {n_dev} JAX devices')
     train_lines, eval_lines = lines if lines is not None else split_lines(load_lines(data))
     checkpoint_every = checkpoint_every or eval_every
-    for ls in (train_lines, eval_lines): data_generator(batch_size, max_length, ls)     # bad data: fail before writing anything
+    def stream(skip):
+        if batching == 'pad': return batch_stream(train_lines, batch_size, max_length, seed, skip=skip)
+        return length_batches(train_lines, tokens, max_length, seed=seed, multiple=n_dev, skip=skip)
+    next(stream(0)); data_generator(batch_size, max_length, eval_lines)    # bad data: fail before writing anything
     out = prepare_output_dir(output_dir, vocab_size=vocab_size, d_model=d_model, n_layers=n_layers)
-    start = recover_checkpoint(out) or checkpoint_step(out)
+    start = recover_checkpoint(out)
+    t0, seconds0 = time.perf_counter(), checkpoint_seconds(out)
+    clock = lambda: seconds0 + time.perf_counter() - t0                   # training seconds, over resumed runs
+    budget = minutes * 60 if minutes else None
+    progress_at = (lambda s: clock() / budget) if budget else (lambda s: s / steps)
     train_task = training.TrainTask(
-        labeled_data=batch_stream(train_lines, batch_size, max_length, seed, skip=start),
-        loss_layer=tl.CrossEntropyLoss(), optimizer=trax.optimizers.Adam(lr), n_steps_per_checkpoint=checkpoint_every)
+        labeled_data=stream(start), loss_layer=tl.CrossEntropyLoss(), n_steps_per_checkpoint=checkpoint_every,
+        optimizer=trax.optimizers.Adam(lr, clip_grad_norm=clip), lr_schedule=lr_schedule(lr, warmup, final_lr, progress_at))
     eval_task = training.EvalTask(
         labeled_data=batch_stream(eval_lines, batch_size, max_length, seed),
         metrics=[tl.CrossEntropyLoss(), tl.Accuracy()], n_eval_batches=n_eval_batches)
+    last = None if budget else steps
     with contextlib.redirect_stdout(io.StringIO()):            # Loop prints a line per metric; the bar shows progress
         loop = training.Loop(GRULM(vocab_size, d_model, n_layers, gru=gru), [train_task], eval_tasks=[eval_task], output_dir=str(out),
-                             random_seed=seed, n_devices=n_dev, eval_at=lambda s: s % eval_every == 0 or s == steps,
-                             checkpoint_at=lambda s: s % checkpoint_every == 0 or s == steps)
+                             random_seed=seed, n_devices=n_dev, eval_at=lambda s: s % eval_every == 0 or s == last,
+                             checkpoint_at=lambda s: s % checkpoint_every == 0 or s == last)
     if loop.step != start: raise RuntimeError(f'checkpoint in {out} is at step {loop.step}, expected {start}')
-    loop.save_checkpoint = safe_save_checkpoint(loop, loop.save_checkpoint)
+    loop.save_checkpoint = safe_save_checkpoint(loop, loop.save_checkpoint, clock)
     rec = StepLosses(loop)
-    todo = steps - loop.step
-    if todo <= 0:
-        if progress: print(f'{out}: already trained for {loop.step} steps (asked for {steps}): nothing to do')
+    done = (lambda: clock() >= budget) if budget else (lambda: loop.step >= steps)
+    if done():
+        if progress: print(f'{out}: already trained ({loop.step} steps, {clock()/60:.1f} min): nothing to do')
         return loop, rec.losses
     from fastprogress.fastprogress import progress_bar
+    total = int(budget) if budget else steps - start
+    bar = progress_bar(range(total)) if progress else None
     chunk = max(1, min(10, eval_every))
-    bar = progress_bar(range(0, todo, chunk)) if progress else range(0, todo, chunk)
-    t0 = time.time()
+    if bar is not None: bar.on_iter_begin(); bar.update(0)
     try:
         with deferred_sigint(rec):
-            for i in bar:
-                with contextlib.redirect_stdout(io.StringIO()): loop.run(min(chunk, todo - i))
-                if progress: bar.comment = f'step {loop.step}/{steps}  loss {np.mean([l for _, l in rec.losses[-20:]]):.3f}'
+            while not done():
+                n = chunk if budget else min(chunk, steps - loop.step)
+                with contextlib.redirect_stdout(io.StringIO()): loop.run(n)
+                if bar is not None:
+                    bar.comment = f'step {loop.step}  loss {np.mean([l for _, l in rec.losses[-20:]]):.3f}'
+                    bar.update(min(total, int(clock() - seconds0) if budget else loop.step - start))
+        if budget and loop.step % checkpoint_every:
+            with contextlib.redirect_stdout(io.StringIO()): loop.save_checkpoint('model')
     except StopTraining:
         with contextlib.redirect_stdout(io.StringIO()): loop.save_checkpoint('model')
         print(f'\ninterrupted: checkpoint saved at step {loop.step} in {out}; run the same command to continue', file=sys.stderr)
         raise KeyboardInterrupt(f'training interrupted at step {loop.step} (checkpoint saved)')
+    finally:
+        if bar is not None: bar.on_iter_end()
     if progress:
-        from fastprogress.fastprogress import ConsoleProgressBar
-        if isinstance(bar, ConsoleProgressBar): print()          # the console bar leaves its line open
         ev = loop.history.get('eval', 'metrics/CrossEntropyLoss')
-        print(f'trained steps {start}..{loop.step} in {time.time()-t0:.0f} s on {n_dev} device(s); '
+        print(f'trained steps {start}..{loop.step} in {clock() - seconds0:.0f} s on {n_dev} device(s); '
               f'last train loss {np.mean([l for _, l in rec.losses[-20:]]):.3f}' + (f', eval loss {ev[-1][1]:.3f}' if ev else ''))
     return loop, rec.losses
 
