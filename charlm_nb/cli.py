@@ -10,7 +10,7 @@ from fastcore.docments import docments
 # %% auto #0
 __all__ = ['USER_ERRORS', 'add_options', 'evaluate_cmd', 'sample_cmd', 'parser', 'main']
 
-# %% ../nbs/08_cli.ipynb #15d23492
+# %% ../nbs/08_cli.ipynb #bb22b599
 _TYPES = dict(int=int, float=float, str=str, bool=bool)
 
 def _type_of(anno) -> type:
@@ -31,7 +31,7 @@ def add_options(parser, func, skip=()) -> argparse.ArgumentParser:
             parser.add_argument(flag, type=typ, required=required, default=None if required else d['default'], help=d['docment'])
     return parser
 
-# %% ../nbs/08_cli.ipynb #aacb0474
+# %% ../nbs/08_cli.ipynb #204c059f
 USER_ERRORS = (ValueError, FileNotFoundError, NotADirectoryError, FileExistsError, OSError, FloatingPointError)
 
 def evaluate_cmd(output_dir:str,     # folder of a model trained with `charlm train`
@@ -69,14 +69,14 @@ def sample_cmd(output_dir:str,         # folder of a model trained with `charlm 
         sys.stdout.write(ch); sys.stdout.flush()
     sys.stdout.write('\n')
 
-# %% ../nbs/08_cli.ipynb #0f746176
+# %% ../nbs/08_cli.ipynb #6dc30853
 def parser() -> argparse.ArgumentParser:
     "The `charlm` command line: sub-commands and their options, generated from the functions' signatures."
     from charlm_nb.model import train_model
     p = argparse.ArgumentParser(prog='charlm', description='Character-level GRU language models (charlm_nb).', allow_abbrev=False)
     sub = p.add_subparsers(dest='command', required=True)
     for name, func, skip, about in [
-            ('train', train_model, ('lines', 'progress', 'vocab_size'), 'train a GRU language model, or resume training in --output-dir'),
+            ('train', train_model, ('lines', 'progress', 'vocab_size', 'model_fn'), 'train a GRU language model, or resume training in --output-dir'),
             ('eval', evaluate_cmd, (), 'held-out log-perplexity of a trained model, both conventions, and bits/char'),
             ('sample', sample_cmd, (), 'generate text, printed as it is produced')]:
         s = sub.add_parser(name, help=about, description=func.__doc__, allow_abbrev=False,

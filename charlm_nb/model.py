@@ -221,7 +221,7 @@ def deferred_sigint(rec:StepLosses):
     try: yield
     finally: signal.signal(signal.SIGINT, old)
 
-# %% ../nbs/05_model.ipynb #aa0d0ce8
+# %% ../nbs/05_model.ipynb #a1c52cbe
 def _width_groups(lengths, max_length, width):
     "Indices of the lines that fit in `max_length`, grouped by their row width (length rounded up to `width`)."
     groups = {}
@@ -252,7 +252,7 @@ def length_batches(lines, tokens:int=2048, max_length:int=128, width:int=16, see
             epoch += 1
     return gen()
 
-# %% ../nbs/05_model.ipynb #648befb0
+# %% ../nbs/05_model.ipynb #99728d64
 def lr_schedule(lr:float, warmup:int, final_lr:float, progress):
     "Step → learning rate: linear warm-up over `warmup` steps, then linear decay to `final_lr`·`lr` as `progress(step)` goes 0 → 1."
     def schedule(step):
@@ -281,7 +281,8 @@ def train_model(output_dir,                 # folder for checkpoints and config.
                 lines:tuple|None=None,      # `(train, eval)` lines, instead of `data`
                 progress:bool=True,         # show a progress bar and a summary
                 vocab_size:int=256,         # character codes
-                gru:str='trax'):            # GRU layer: 'trax' (`tl.GRU`) or 'fast' (`FastGRU`, lesson 10)
+                gru:str='trax',             # GRU layer: 'trax' (`tl.GRU`) or 'fast' (`FastGRU`, lesson 10)
+                model_fn=None):             # `mode -> layer`: train another model instead of `GRULM` (lesson 13)
     "Train (or resume training) a `GRULM` in `output_dir` for `steps` total steps or `minutes`; return the `Loop` and its per-step losses."
     for name, v in dict(steps=steps, batch_size=batch_size, tokens=tokens, max_length=max_length, eval_every=eval_every,
                         n_eval_batches=n_eval_batches, warmup=warmup).items():
@@ -312,7 +313,8 @@ def train_model(output_dir,                 # folder for checkpoints and config.
         metrics=[tl.CrossEntropyLoss(), tl.Accuracy()], n_eval_batches=n_eval_batches)
     last = None if budget else steps
     with contextlib.redirect_stdout(io.StringIO()):            # Loop prints a line per metric; the bar shows progress
-        loop = training.Loop(GRULM(vocab_size, d_model, n_layers, gru=gru), [train_task], eval_tasks=[eval_task], output_dir=str(out),
+        model = model_fn('train') if model_fn else GRULM(vocab_size, d_model, n_layers, gru=gru)
+        loop = training.Loop(model, [train_task], eval_tasks=[eval_task], output_dir=str(out),
                              random_seed=seed, n_devices=n_dev, eval_at=lambda s: s % eval_every == 0 or s == last,
                              checkpoint_at=lambda s: s % checkpoint_every == 0 or s == last)
     if loop.step != start: raise RuntimeError(f'checkpoint in {out} is at step {loop.step}, expected {start}')
