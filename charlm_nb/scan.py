@@ -12,8 +12,9 @@ import jax, jax.numpy as jnp
 
 # %% ../nbs/02_scan.ipynb #e7626f2c
 def scan(fn, elems, weights, h_0=None):
-    "Apply `fn([x, h], weights) -> (y, h)` along the first axis of `elems`, carrying `h`; return `(ys, h_T)` with every step's `y` stacked."
-    if len(elems) == 0: raise ValueError('scan: elems is empty (need at least one time step)')
+    "Apply `fn([x, h], weights) -> (y, h)` along axis 0 of `elems`; return `(ys, h_T)`."
+    if len(elems) == 0:
+        raise ValueError('scan: elems is empty (need at least one time step)')
     h_t, ys = h_0, []
     for x in elems:
         y, h_t = fn([x, h_t], weights)
@@ -23,7 +24,8 @@ def scan(fn, elems, weights, h_0=None):
 # %% ../nbs/02_scan.ipynb #bf6dac6b
 def scan_lax(fn, elems, weights, h_0=None):
     "Same contract as `scan`, run by `jax.lax.scan` (one traced, compiled loop)."
-    if len(elems) == 0: raise ValueError('scan_lax: elems is empty (need at least one time step)')
+    if len(elems) == 0:
+        raise ValueError('scan_lax: elems is empty (need at least one time step)')
     def step(h, x):
         y, h = fn([x, h], weights)
         return h, y
@@ -31,16 +33,21 @@ def scan_lax(fn, elems, weights, h_0=None):
     return ys, h_T
 
 scan_jit = jax.jit(scan_lax, static_argnums=0)
-scan_jit.__doc__ = "`scan_lax` compiled with `jax.jit` (`fn` is static: a new `fn` means a new compilation)."
+scan_jit.__doc__ = ("`scan_lax` compiled with `jax.jit` "
+                    "(`fn` is static: a new `fn` means a new compilation).")
 
 # %% ../nbs/02_scan.ipynb #44731b4e
 def best_time(f, *args, repeat=5):
     "Best wall-clock seconds of `repeat` calls of `f(*args)`, waiting for JAX results."
     ts = []
     for _ in range(repeat):
-        t = time.perf_counter(); jax.block_until_ready(f(*args)); ts.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        jax.block_until_ready(f(*args))
+        ts.append(time.perf_counter() - t)
     return min(ts)
 
 def first_call_time(f, *args):
-    "Seconds of a single call of `f(*args)` (for a jitted `f` never called with these shapes: trace + compile + run)."
-    t = time.perf_counter(); jax.block_until_ready(f(*args)); return time.perf_counter() - t
+    "Seconds of one call of `f(*args)` (a fresh jitted `f`: trace + compile + run)."
+    t = time.perf_counter()
+    jax.block_until_ready(f(*args))
+    return time.perf_counter() - t
