@@ -5,7 +5,7 @@ conventions and three samples, written to charlm_nb/pretrained/.
 
     python bench/make_pretrained.py RUN_DIR --command "charlm train ..." [--log RUN_DIR.err]
 """
-import argparse, datetime, hashlib, json, math, os, platform, subprocess, time
+import argparse, datetime, hashlib, json, os, platform, time
 from pathlib import Path
 import numpy as np
 import charlm_nb.compat

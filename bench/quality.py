@@ -9,7 +9,7 @@ The corpus and split are lesson 4's. The clock is `train_model`'s (it starts bef
 compilation counts). The defaults below are the configuration chosen for a 2-core CPU; any `charlm train` option
 after `--` overrides them.
 """
-import argparse, json, os, shlex, subprocess, sys, tempfile, time
+import argparse, json, shlex, shutil, subprocess, sys, tempfile, time
 from pathlib import Path
 
 RECIPE = ['--d-model', '256', '--n-layers', '1', '--lr', '0.005', '--warmup', '50', '--tokens', '4096',
@@ -26,7 +26,9 @@ def main():
         args = ['--minutes', f'{a.minutes:g}'] + RECIPE + a.extra
         command = 'charlm train --output-dir RUN ' + ' '.join(shlex.quote(x) for x in args)
         t = time.perf_counter()
-        r = subprocess.run([sys.executable, '-m', 'charlm_nb.cli', 'train', '--output-dir', str(out), '--no-progress', *args],
+        charlm = [shutil.which('charlm') or sys.executable, *([] if shutil.which('charlm') else
+                  ['-c', 'import sys; from charlm_nb.cli import main; sys.exit(main())'])]
+        r = subprocess.run([*charlm, 'train', '--output-dir', str(out), '--no-progress', *args],
                            capture_output=True, text=True)
         wall = time.perf_counter() - t
         if r.returncode: sys.exit(f'charlm train failed ({r.returncode}):\n{r.stderr[-3000:]}')
@@ -37,7 +39,6 @@ def main():
         res = evaluate(load_model(out), split_lines(load_lines())[1])
         eval_secs = time.perf_counter() - te
         steps, secs = checkpoint_step(out), checkpoint_seconds(out)
-        useful = int((out/'train_chars.json').exists() and json.loads((out/'train_chars.json').read_text())['useful'])
     print(f'reproduce: {command}  &&  charlm eval --output-dir RUN')
     print(f'trained {secs / 60:.2f} min ({wall:.0f} s wall-clock for the process): {steps} steps')
     print(f"held-out ({res['lines']} lines, {res['chars']:,} chars): token-weighted {res['token_nats']:.3f} nats/char "

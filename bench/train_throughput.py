@@ -19,7 +19,7 @@ def step_flops(B, L, d, n_layers, V):
 
 def measure_matmul(n=2048, reps=10, rounds=5):
     "Best-of-`rounds` float32 matmul rate (GFLOP/s) of an n x n product in JAX: the machine's practical ceiling."
-    import jax, jax.numpy as jnp
+    import jax
     a = jax.random.normal(jax.random.PRNGKey(0), (n, n)); b = jax.random.normal(jax.random.PRNGKey(1), (n, n))
     f = jax.jit(lambda a, b: a @ b); f(a, b).block_until_ready()
     best = float('inf')
@@ -97,8 +97,8 @@ def main():
         r = subprocess.run([sys.executable, __file__, '--only', which] + sys.argv[1:], capture_output=True, text=True)
         if r.returncode: return dict(error=(r.stderr.strip().splitlines() or ['failed'])[-1])
         return json.loads(r.stdout.strip().splitlines()[-1])
-    try: import torch; has_torch = True
-    except ImportError: has_torch = False
+    import importlib.util
+    has_torch = importlib.util.find_spec('torch') is not None
     res = {w: run(w) for w in ['matmul', 'trax', 'fast'] + (['torch'] if has_torch else [])}
     flops, chars, peak = step_flops(B, L, d, n, V), B * L, res['matmul'].get('gflops')
     print(f'machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; {platform.python_version()}')

@@ -7,9 +7,8 @@ __all__ = ['WEIGHT_NAMES', 'weight_shapes', 'init_weights', 'check_weights', 'si
            'states_of', 'course_weights_from_trax', 'gru_states_like_trax', 'sequence_loss']
 
 # %% ../nbs/03_cells.ipynb #5e6b1250
-import numpy as np
 import jax, jax.numpy as jnp
-from .scan import scan, scan_lax
+from .scan import scan_lax
 
 # %% ../nbs/03_cells.ipynb #925f2d07
 WEIGHT_NAMES = ('w_r', 'w_u', 'w_h', 'w_y', 'b_r', 'b_u', 'b_h', 'b_y')

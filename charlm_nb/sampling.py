@@ -7,10 +7,9 @@ from __future__ import annotations
 import time
 import numpy as np
 import charlm_nb.compat
-import jax, trax
-from trax import layers as tl
+import jax
 from .data import line_to_tensor
-from .model import GRULM, predict_model_like, cached, jit_forward
+from .model import predict_model_like, cached, jit_forward
 
 # %% auto #0
 __all__ = ['gumbel_sample', 'predict', 'config_of', 'sample_stream', 'generate', 'time_samplers']

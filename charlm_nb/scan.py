@@ -7,7 +7,6 @@ __all__ = ['scan_jit', 'scan', 'scan_lax', 'best_time', 'first_call_time']
 
 # %% ../nbs/02_scan.ipynb #9eabeb48
 import time
-import numpy as np
 import jax, jax.numpy as jnp
 
 # %% ../nbs/02_scan.ipynb #e7626f2c

@@ -9,7 +9,6 @@ from pathlib import Path
 import numpy as np
 import charlm_nb.compat
 import jax, trax
-import jax.numpy as jnp
 from trax import layers as tl
 from trax.supervised import training
 from .data import load_lines, split_lines, data_generator, line_to_tensor
