@@ -21,12 +21,14 @@ seeded, so they are counted by drawing the same batches again), divided by the t
 records (imports excluded; model building, compilation and the final checkpoint included).
 """
 from importlib.metadata import version
-import argparse, json, math, os, platform, shlex, sys, tempfile, threading, time
+import argparse, json, os, platform, shlex, tempfile, threading, time
 import numpy as np
 import charlm_nb.compat
 import jax, trax
 from charlm_nb.data import load_lines, split_lines
-from charlm_nb.model import train_model, length_batches, checkpoint_seconds, n_weights
+from charlm_nb.model import n_weights
+from charlm_nb.train import train_model, length_batches
+from charlm_nb.checkpoint import checkpoint_seconds
 from charlm_nb.perplexity import evaluate
 from charlm_nb.sampling import predict
 from charlm_nb.architectures import make_model, flops_per_char, check_results

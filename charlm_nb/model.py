@@ -23,6 +23,7 @@ GRU_LAYERS = ('trax', 'fast')
 def GRULM(vocab_size:int=256, d_model:int=512, n_layers:int=2, mode:str='train', gru:str='trax'):
     "The course's GRU language model, with `mode` passed to every layer that has state; `gru='fast'` uses `FastGRU` (lesson 10)."
     if min(vocab_size, d_model, n_layers) < 1: raise ValueError(f'vocab_size, d_model and n_layers must be at least 1, got {vocab_size}, {d_model}, {n_layers}')
+    if mode not in ('train', 'eval', 'predict'): raise ValueError(f"mode must be 'train', 'eval' or 'predict', got {mode!r}")
     if gru not in GRU_LAYERS: raise ValueError(f'gru must be one of {GRU_LAYERS}, got {gru!r}')
     if gru == 'fast': from charlm_nb.fast_gru import FastGRU as GRU
     else: GRU = tl.GRU

@@ -17,6 +17,9 @@ def _picked(preds, target, pad_id):
         raise ValueError(f'preds must be (batch, length, vocab) and target (batch, length); got {preds.shape} and {target.shape}')
     if not np.issubdtype(target.dtype, np.integer) or target.min(initial=0) < 0 or target.max(initial=0) >= preds.shape[2]:
         raise ValueError(f'target must hold integer codes in 0..{preds.shape[2] - 1}')
+    if preds.size and (preds.max() > 1e-6 or np.abs(np.exp(preds).sum(-1) - 1).max() > 1e-3):
+        raise ValueError('preds must be log-probabilities (each row: values <= 0 whose exp sums to 1), '
+                         'e.g. the output of the model\'s LogSoftmax; got raw scores or probabilities?')
     log_p = np.take_along_axis(preds, target[..., None], axis=-1)[..., 0].astype(np.float64)
     real = target != pad_id
     if not real.any(): raise ValueError('no real tokens: every target is padding, so there is no perplexity to compute')
@@ -42,18 +45,17 @@ def bits_per_char(log_ppx:float) -> float:
 # %% ../nbs/06_perplexity.ipynb #c1d43176
 def line_log_probs(model, lines, batch_size:int=64, line_to_tensor=None):
     "Per-line (sum of log-probs, number of real tokens) of `lines` under an eval-mode trax `model`, in order."
-    from charlm_nb.data import line_to_tensor as ltt
+    from charlm_nb.data import line_to_tensor as ltt, pad_codes, check_counts
     from charlm_nb.model import jit_forward
     encode = line_to_tensor or ltt
     if len(lines) == 0: raise ValueError('no lines to evaluate')
-    if batch_size < 1: raise ValueError(f'batch_size must be at least 1, got {batch_size}')
+    check_counts(batch_size=batch_size)
     fwd = jit_forward(model)                                      # compiled once per model and shape
     sums, counts = [], []
     for i in range(0, len(lines), batch_size):
         codes = [encode(l) for l in lines[i:i + batch_size]]
         L = -(-max(map(len, codes)) // 16) * 16
-        x = np.zeros((batch_size, L), np.int32)                    # fixed batch size: one shape per L
-        for row, c in zip(x, codes): row[:len(c)] = c
+        x = pad_codes(codes, L, n_rows=batch_size)                  # fixed batch size: one shape per L
         preds = np.asarray(fwd(x))[:len(codes)]
         log_p = np.take_along_axis(preds, x[:len(codes), :, None], -1)[..., 0].astype(np.float64)
         real = x[:len(codes)] != 0

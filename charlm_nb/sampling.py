@@ -4,20 +4,25 @@
 
 # %% ../nbs/07_sampling.ipynb #0e215da4
 from __future__ import annotations
-import time
+import math, time
 import numpy as np
 import charlm_nb.compat
 import jax
-from .data import line_to_tensor
+from .data import line_to_tensor, check_counts
 from .model import predict_model_like, cached, jit_forward
 
 # %% auto #0
 __all__ = ['gumbel_sample', 'predict', 'config_of', 'sample_stream', 'generate', 'time_samplers']
 
 # %% ../nbs/07_sampling.ipynb #9d45c1a9
+def _check_temperature(temperature):
+    if not (isinstance(temperature, (int, float, np.floating)) and math.isfinite(temperature)):
+        raise ValueError(f'temperature must be a finite number, got {temperature!r}')
+    if temperature < 0: raise ValueError(f'temperature must be >= 0, got {temperature}')
+
 def gumbel_sample(log_probs, temperature:float=1.0, rng=None):
     "Index of the argmax of `log_probs + temperature * Gumbel noise` along the last axis (greedy at `temperature=0`)."
-    if temperature < 0: raise ValueError(f'temperature must be >= 0, got {temperature}')
+    _check_temperature(temperature)
     log_probs = np.asarray(log_probs)
     if temperature == 0: return np.argmax(log_probs, axis=-1)
     rng = np.random.default_rng(rng)          # a Generator passes through unchanged
@@ -33,8 +38,8 @@ def _no_padding(log_probs):
     return np.where(np.arange(log_probs.shape[-1]) == 0, -np.inf, log_probs)
 
 def _check_sampling_args(num_chars, temperature):
-    if num_chars < 1: raise ValueError(f'num_chars must be at least 1, got {num_chars}')
-    if temperature < 0: raise ValueError(f'temperature must be >= 0, got {temperature}')
+    check_counts(num_chars=num_chars)
+    _check_temperature(temperature)
 
 def predict(num_chars:int, prefix:str, model, temperature:float=1.0, rng=None, EOS_int:int=1, stop_at_eos:bool=True) -> str:
     "The course's sampler: `prefix` plus up to `num_chars` characters, re-running the eval-mode `model` on the whole padded sequence each step."

@@ -11,14 +11,14 @@ import charlm_nb.compat
 import jax, trax
 from trax import layers as tl
 from trax.supervised import training
-from .data import load_lines, split_lines, data_generator, line_to_tensor
+from .data import load_lines, split_lines, data_generator, line_to_tensor, check_counts, pad_codes
 from .model import GRULM
 from .checkpoint import (prepare_output_dir, recover_checkpoint, restore_prev, checkpoint_step,
                                   checkpoint_seconds, safe_save_checkpoint)
 
 # %% auto #0
-__all__ = ['batch_stream', 'StopTraining', 'StepLosses', 'deferred_sigint', 'length_batches', 'lr_schedule', 'check_counts',
-           'make_tasks', 'make_loop', 'run_loop', 'train_model', 'plot_losses']
+__all__ = ['batch_stream', 'StopTraining', 'StepLosses', 'deferred_sigint', 'length_batches', 'lr_schedule', 'make_tasks',
+           'make_loop', 'run_loop', 'train_model', 'plot_losses']
 
 # %% ../nbs/05c_train.ipynb #860aff53
 def batch_stream(lines, batch_size, max_length, seed, skip=0):
@@ -72,8 +72,7 @@ def _width_groups(lengths, max_length, width):
 
 def length_batches(lines, tokens:int=2048, max_length:int=128, width:int=16, seed:int=0, multiple:int=1, skip:int=0):
     "`(inputs, targets, mask)` batches of lines of similar length, forever: rows of a multiple of `width`, ~`tokens` slots each."
-    for name, v in dict(tokens=tokens, max_length=max_length, width=width, multiple=multiple).items():
-        if v < 1: raise ValueError(f'{name} must be at least 1, got {v}')
+    check_counts(tokens=tokens, max_length=max_length, width=width, multiple=multiple)
     codes = [line_to_tensor(l) for l in lines]
     groups = _width_groups([len(c) for c in codes], max_length, width)
     if not groups: raise ValueError(f'every line is too long for max_length={max_length}: raise max_length')
@@ -87,8 +86,7 @@ def length_batches(lines, tokens:int=2048, max_length:int=128, width:int=16, see
                 n += 1
                 if n <= skip: continue
                 w, chunk = plan[k]
-                x = np.zeros((rows[w], w), np.int32)
-                for row, i in zip(x, chunk): row[:len(codes[i])] = codes[i]
+                x = pad_codes([codes[i] for i in chunk], w, n_rows=rows[w])
                 yield x, x, (x != 0).astype(np.int32)
             epoch += 1
     return gen()
@@ -101,13 +99,6 @@ def lr_schedule(lr:float, warmup:int, final_lr:float, progress):
     return schedule
 
 # %% ../nbs/05c_train.ipynb #d0e649fe
-def check_counts(**counts):
-    "Each of `counts` must be a whole number of at least 1: an error naming the first that is not."
-    for name, v in counts.items():
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
-            raise ValueError(f'{name} must be a whole number, got {v!r}')
-        if v < 1: raise ValueError(f'{name} must be at least 1, got {v}')
-
 def make_tasks(train_stream, eval_stream, lr:float, schedule, clip:float, checkpoint_every:int, n_eval_batches:int):
     "Trax's `TrainTask` (cross-entropy, Adam with clipping and `schedule`) and `EvalTask` (cross-entropy, accuracy)."
     train = training.TrainTask(labeled_data=train_stream, loss_layer=tl.CrossEntropyLoss(),
