@@ -13,7 +13,8 @@ import charlm_nb.compat
 import jax, trax
 from charlm_nb.model import GRULM
 from charlm_nb.checkpoint import load_model
-from charlm_nb.sampling import sample_stream, time_samplers, config_of
+from charlm_nb.model import config_of
+from charlm_nb.sampling import sample_stream, time_samplers
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])

@@ -85,3 +85,6 @@ class FastGRU(tl.Layer):
         self.weights = (self._kernel_initializer((d + n, 2 * n), rng1), self._bias_initializer((2 * n,), rng2),
                         self._kernel_initializer((d + n, n), rng3), self._bias_initializer((n,), rng4))
         if self._mode == 'predict': self.state = jnp.zeros((input_signature.shape[0], n), jnp.float32)
+
+from .model import GRU_LAYERS
+GRU_LAYERS['fast'] = FastGRU                 # now GRULM(gru='fast') builds it

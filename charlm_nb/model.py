@@ -13,20 +13,26 @@ import jax.numpy as jnp
 from trax import layers as tl
 
 # %% auto #0
-__all__ = ['GRU_LAYERS', 'CONFIG_KEYS', 'PRETRAINED_DIR', 'GRULM', 'n_weights', 'pretrained_card', 'set_weights',
-           'load_pretrained', 'course_GRULM', 'predict_model_like', 'step_by_step', 'cached', 'jit_forward',
-           'card_markdown']
+__all__ = ['GRU_LAYERS', 'GRU_MODULES', 'CONFIG_KEYS', 'PRETRAINED_DIR', 'gru_layer', 'GRULM', 'n_weights', 'pretrained_card',
+           'set_weights', 'load_pretrained', 'course_GRULM', 'predict_model_like', 'step_by_step', 'config_of',
+           'cached', 'jit_forward', 'card_markdown']
 
 # %% ../nbs/05_model.ipynb #973f3159
-GRU_LAYERS = ('trax', 'fast')
+import importlib
+GRU_LAYERS = {'trax': tl.GRU}                  # name -> layer class; lesson 10 adds 'fast' (FastGRU)
+GRU_MODULES = {'fast': 'charlm_nb.fast_gru'}   # modules that register a GRU layer when imported
+
+def gru_layer(name:str):
+    "The GRU layer class registered as `name` (importing the module that registers it, if need be)."
+    if name not in GRU_LAYERS and name in GRU_MODULES: importlib.import_module(GRU_MODULES[name])
+    if name not in GRU_LAYERS: raise ValueError(f'gru must be one of {tuple(sorted(set(GRU_LAYERS) | set(GRU_MODULES)))}, got {name!r}')
+    return GRU_LAYERS[name]
 
 def GRULM(vocab_size:int=256, d_model:int=512, n_layers:int=2, mode:str='train', gru:str='trax'):
-    "The course's GRU language model, with `mode` passed to every layer that has state; `gru='fast'` uses `FastGRU` (lesson 10)."
+    "The course's GRU language model, with `mode` passed to every layer that has state; `gru` names the GRU layer (`gru_layer`)."
     if min(vocab_size, d_model, n_layers) < 1: raise ValueError(f'vocab_size, d_model and n_layers must be at least 1, got {vocab_size}, {d_model}, {n_layers}')
     if mode not in ('train', 'eval', 'predict'): raise ValueError(f"mode must be 'train', 'eval' or 'predict', got {mode!r}")
-    if gru not in GRU_LAYERS: raise ValueError(f'gru must be one of {GRU_LAYERS}, got {gru!r}')
-    if gru == 'fast': from charlm_nb.fast_gru import FastGRU as GRU
-    else: GRU = tl.GRU
+    GRU = gru_layer(gru)
     return tl.Serial(
         tl.ShiftRight(mode=mode),
         tl.Embedding(vocab_size=vocab_size, d_feature=d_model),
@@ -84,6 +90,13 @@ def step_by_step(pmodel, codes):
     "Log-probs of a predict-mode model fed the start symbol then `codes[:-1]`, one per call: shape `(len(codes), vocab)`."
     feed = [0] + list(codes[:-1])
     return np.stack([np.asarray(pmodel(np.array([[c]], np.int32)))[0, 0] for c in feed])
+
+def config_of(model) -> dict:
+    "`vocab_size`, `d_model`, `n_layers` and `gru` of an initialised `GRULM`, read from its layers and weights."
+    emb = model.sublayers[1].weights
+    grus = [l for l in model.sublayers if l.name.startswith('GRU')]
+    return dict(vocab_size=emb.shape[0], d_model=emb.shape[1], n_layers=len(grus),
+                gru=next(k for k, v in GRU_LAYERS.items() if type(grus[0]) is v))
 
 # %% ../nbs/05_model.ipynb #ec53fff7
 def cached(model, key, make):

@@ -9,10 +9,10 @@ import numpy as np
 import charlm_nb.compat
 import jax
 from .data import line_to_tensor, check_counts
-from .model import predict_model_like, cached, jit_forward
+from .model import predict_model_like, cached, jit_forward, config_of
 
 # %% auto #0
-__all__ = ['gumbel_sample', 'predict', 'config_of', 'sample_stream', 'generate', 'time_samplers']
+__all__ = ['gumbel_sample', 'predict', 'sample_stream', 'generate', 'time_samplers']
 
 # %% ../nbs/07_sampling.ipynb #9d45c1a9
 def _check_temperature(temperature):
@@ -58,14 +58,6 @@ def predict(num_chars:int, prefix:str, model, temperature:float=1.0, rng=None, E
     return ''.join(result)
 
 # %% ../nbs/07_sampling.ipynb #3312fdb8
-def config_of(model) -> dict:
-    "`vocab_size`, `d_model`, `n_layers` and `gru` of an initialised `GRULM`, read from its layers and weights."
-    from charlm_nb.fast_gru import FastGRU
-    emb = model.sublayers[1].weights
-    grus = [l for l in model.sublayers if l.name.startswith('GRU')]
-    return dict(vocab_size=emb.shape[0], d_model=emb.shape[1], n_layers=len(grus),
-                gru='fast' if isinstance(grus[0], FastGRU) else 'trax')
-
 def sample_stream(model, prefix:str='', num_chars:int=200, temperature:float=1.0, rng=None,
                   EOS_int:int=1, multiline:bool=False):
     "Yield up to `num_chars` characters after `prefix`, one per predict-mode call of `model`'s weights (GRU state carried)."
