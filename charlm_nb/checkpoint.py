@@ -4,7 +4,7 @@
 
 # %% ../nbs/05b_checkpoint.ipynb #ea1c9768
 from __future__ import annotations
-import hashlib, json, os, shutil, sys
+import fcntl, hashlib, json, os, shutil, sys, tempfile
 from pathlib import Path
 import numpy as np
 import charlm_nb.compat
@@ -14,8 +14,9 @@ from trax.supervised import training
 from .model import GRULM, CONFIG_KEYS
 
 # %% auto #0
-__all__ = ['CKPT_FILES', 'MANIFEST', 'prepare_output_dir', 'load_config', 'checkpoint_step', 'checkpoint_problems',
-           'checkpoint_seconds', 'safe_save_checkpoint', 'restore_prev', 'recover_checkpoint', 'load_model']
+__all__ = ['CKPT_FILES', 'MANIFEST', 'READ_FILES', 'prepare_output_dir', 'load_config', 'lock_run_dir', 'checkpoint_step',
+           'checkpoint_problems', 'checkpoint_seconds', 'safe_save_checkpoint', 'restore_prev', 'recover_checkpoint',
+           'snapshot_checkpoint', 'load_model']
 
 # %% ../nbs/05b_checkpoint.ipynb #c236bacd
 def _write_json_atomic(path:Path, obj):
@@ -45,6 +46,20 @@ def load_config(output_dir) -> dict:
     f = Path(output_dir).expanduser()/'config.json'
     if not f.exists(): raise FileNotFoundError(f'no trained model in {f.parent}: {f.name} is missing (train one with `charlm train --output-dir {f.parent}`)')
     return json.loads(f.read_text())
+
+def lock_run_dir(d):
+    "Hold an exclusive lock on run folder `d` while this process lives (or until the returned file is closed)."
+    d = Path(d).expanduser()
+    if d.exists() and not d.is_dir(): raise NotADirectoryError(f'--output-dir {d} is a file, not a folder')
+    d.mkdir(parents=True, exist_ok=True)
+    f = open(d/'.lock', 'a+')
+    try: fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        f.seek(0); holder = f.read().strip() or 'another process'; f.close()
+        raise FileExistsError(f'{d} is being trained by process {holder}: wait for it to finish, or stop it, '
+                              f'or train in another --output-dir') from None
+    f.seek(0); f.truncate(); f.write(str(os.getpid())); f.flush()
+    return f
 
 # %% ../nbs/05b_checkpoint.ipynb #b101d51f
 def checkpoint_step(output_dir) -> int:
@@ -136,22 +151,48 @@ def recover_checkpoint(d) -> int:
                      f'(delete the folder to start again)')
 
 # %% ../nbs/05b_checkpoint.ipynb #d6953967
+READ_FILES = ('model.pkl.gz', 'model.weights.npy.gz')        # what loading the weights reads
+
+def _verified_copy(src:Path, dest:Path) -> bool:
+    "Copy the checkpoint in `src` (its manifest first) to `dest`; True if the copies match that manifest."
+    try:
+        man = json.loads((src/MANIFEST).read_text())
+        for n in READ_FILES: shutil.copyfile(src/n, dest/n)
+    except (OSError, ValueError): return False
+    files = man.get('files') or {}
+    return all(n in files and _sha256(dest/n) == files[n]['sha256'] for n in READ_FILES)
+
+def snapshot_checkpoint(d, dest, attempts:int=5) -> Path:
+    "Copy the newest intact checkpoint of run folder `d` (current or `.prev/`) into `dest`, writing nothing in `d`."
+    d, dest = Path(d), Path(dest)
+    if not (d/MANIFEST).exists():                                  # written by plain Trax: nothing to check against
+        for n in READ_FILES: shutil.copyfile(d/n, dest/n)
+        return dest
+    for _ in range(attempts):                                     # a save may replace files while we copy: retry
+        for src in (d, d/'.prev'):
+            if _verified_copy(src, dest): return dest
+    raise ValueError(f'checkpoint in {d} is truncated or corrupt: {"; ".join(checkpoint_problems(d))}; '
+                     f'no intact earlier checkpoint in {d/".prev"} either')
+
 def load_model(output_dir, mode:str='eval', gru:str='trax'):
-    "The `GRULM` trained in `output_dir` (architecture from `config.json`, weights from `model.pkl.gz`), built in `mode` with `gru` layers."
+    "The `GRULM` trained in `output_dir` (architecture from `config.json`, the newest intact weights), built in `mode`; reads only."
     cfg = load_config(output_dir)
-    ckpt = Path(output_dir).expanduser()/'model.pkl.gz'
-    if not ckpt.exists(): raise FileNotFoundError(f'no checkpoint in {ckpt.parent}: {ckpt.name} is missing')
-    recover_checkpoint(ckpt.parent)
+    d = Path(output_dir).expanduser()
+    if not (d/'model.pkl.gz').exists() and not (d/'.prev'/'model.pkl.gz').exists():
+        raise FileNotFoundError(f'no checkpoint in {d}: model.pkl.gz is missing')
     model = GRULM(**{k: cfg[k] for k in CONFIG_KEYS}, mode=mode, gru=gru)
     sig = trax.shapes.ShapeDtype((1, 1), np.int32)
     model.init(sig)
     want = [w.shape for w in jax.tree_util.tree_leaves(model.weights)]
-    try:
-        model.init_from_file(str(ckpt), weights_only=True, input_signature=sig)
-    except Exception as e:
-        raise ValueError(f'checkpoint {ckpt} (and its .weights.npy.gz) is truncated, corrupt, or not a charlm_nb model: '
-                         f'{type(e).__name__}: {str(e)[:200]}') from e
+    with tempfile.TemporaryDirectory() as tmp:
+        ckpt = snapshot_checkpoint(d, tmp)/'model.pkl.gz'
+        try:
+            model.init_from_file(str(ckpt), weights_only=True, input_signature=sig)
+        except Exception as e:
+            raise ValueError(f'checkpoint {d/"model.pkl.gz"} (and its .weights.npy.gz) is truncated, corrupt, or not a '
+                             f'charlm_nb model: {type(e).__name__}: {str(e)[:200]}') from e
     got = [w.shape for w in jax.tree_util.tree_leaves(model.weights)]
     if got != want:
-        raise ValueError(f'checkpoint {ckpt} does not match config.json {cfg}: weight shapes {got[:3]}... expected {want[:3]}...')
+        raise ValueError(f'checkpoint {d/"model.pkl.gz"} does not match config.json {cfg}: weight shapes {got[:3]}... '
+                         f'expected {want[:3]}...')
     return model

@@ -13,7 +13,7 @@ from trax import layers as tl
 from trax.supervised import training
 from .data import load_lines, split_lines, data_generator, line_to_tensor, check_counts, pad_codes
 from .model import GRULM
-from .checkpoint import (prepare_output_dir, recover_checkpoint, restore_prev, checkpoint_step,
+from .checkpoint import (prepare_output_dir, lock_run_dir, recover_checkpoint, restore_prev, checkpoint_step,
                                   checkpoint_seconds, safe_save_checkpoint)
 
 # %% auto #0
@@ -179,33 +179,34 @@ def train_model(output_dir,                 # folder for checkpoints and config.
         return length_batches(train_lines, tokens, max_length, seed=seed, multiple=n_dev, skip=skip)
     next(stream(0)); data_generator(batch_size, max_length, eval_lines)    # bad data: fail before writing anything
     model = model_fn('train') if model_fn else GRULM(vocab_size, d_model, n_layers, gru=gru)   # and a bad size too
-    out = prepare_output_dir(output_dir, vocab_size=vocab_size, d_model=d_model, n_layers=n_layers)
-    start = recover_checkpoint(out)
-    t0, seconds0 = time.perf_counter(), checkpoint_seconds(out)
-    clock = lambda: seconds0 + time.perf_counter() - t0                   # training seconds, over resumed runs
-    budget = minutes * 60 if minutes else None
-    progress_at = (lambda s: clock() / budget) if budget else (lambda s: s / steps)
-    tasks = make_tasks(stream(start), batch_stream(eval_lines, batch_size, max_length, seed), lr,
-                       lr_schedule(lr, warmup, final_lr, progress_at), clip, checkpoint_every, n_eval_batches)
-    last = None if budget else steps
-    loop, rec = make_loop(model, tasks, out, seed, eval_at=lambda s: s % eval_every == 0 or s == last,
-                          checkpoint_at=lambda s: s % checkpoint_every == 0 or s == last, clock=clock)
-    if loop.step != start: raise RuntimeError(f'checkpoint in {out} is at step {loop.step}, expected {start}')
-    done = (lambda: clock() >= budget) if budget else (lambda: loop.step >= steps)
-    if done():
-        if progress: print(f'{out}: already trained ({loop.step} steps, {clock()/60:.1f} min): nothing to do')
+    with contextlib.closing(lock_run_dir(output_dir)):                    # one trainer per folder at a time
+        out = prepare_output_dir(output_dir, vocab_size=vocab_size, d_model=d_model, n_layers=n_layers)
+        start = recover_checkpoint(out)
+        t0, seconds0 = time.perf_counter(), checkpoint_seconds(out)
+        clock = lambda: seconds0 + time.perf_counter() - t0                   # training seconds, over resumed runs
+        budget = minutes * 60 if minutes else None
+        progress_at = (lambda s: clock() / budget) if budget else (lambda s: s / steps)
+        tasks = make_tasks(stream(start), batch_stream(eval_lines, batch_size, max_length, seed), lr,
+                           lr_schedule(lr, warmup, final_lr, progress_at), clip, checkpoint_every, n_eval_batches)
+        last = None if budget else steps
+        loop, rec = make_loop(model, tasks, out, seed, eval_at=lambda s: s % eval_every == 0 or s == last,
+                              checkpoint_at=lambda s: s % checkpoint_every == 0 or s == last, clock=clock)
+        if loop.step != start: raise RuntimeError(f'checkpoint in {out} is at step {loop.step}, expected {start}')
+        done = (lambda: clock() >= budget) if budget else (lambda: loop.step >= steps)
+        if done():
+            if progress: print(f'{out}: already trained ({loop.step} steps, {clock()/60:.1f} min): nothing to do')
+            return loop, rec.losses
+        chunk = max(1, min(10, eval_every))
+        run_loop(loop, rec, done, position=(lambda: int(clock() - seconds0)) if budget else (lambda: loop.step - start),
+                 total=int(budget) if budget else steps - start, progress=progress,
+                 chunk=(lambda: chunk) if budget else (lambda: min(chunk, steps - loop.step)))
+        if budget and loop.step % checkpoint_every:
+            with contextlib.redirect_stdout(io.StringIO()): loop.save_checkpoint('model')
+        if progress:
+            ev = loop.history.get('eval', 'metrics/CrossEntropyLoss')
+            print(f'trained steps {start}..{loop.step} in {clock() - seconds0:.0f} s on {n_dev} device(s); '
+                  f'last train loss {_mean_loss(rec):.3f}' + (f', eval loss {ev[-1][1]:.3f}' if ev else ''))
         return loop, rec.losses
-    chunk = max(1, min(10, eval_every))
-    run_loop(loop, rec, done, position=(lambda: int(clock() - seconds0)) if budget else (lambda: loop.step - start),
-             total=int(budget) if budget else steps - start, progress=progress,
-             chunk=(lambda: chunk) if budget else (lambda: min(chunk, steps - loop.step)))
-    if budget and loop.step % checkpoint_every:
-        with contextlib.redirect_stdout(io.StringIO()): loop.save_checkpoint('model')
-    if progress:
-        ev = loop.history.get('eval', 'metrics/CrossEntropyLoss')
-        print(f'trained steps {start}..{loop.step} in {clock() - seconds0:.0f} s on {n_dev} device(s); '
-              f'last train loss {_mean_loss(rec):.3f}' + (f', eval loss {ev[-1][1]:.3f}' if ev else ''))
-    return loop, rec.losses
 
 # %% ../nbs/05c_train.ipynb #12be3c82
 def plot_losses(losses, loop=None, ax=None, smooth:int=10, title:str=''):
