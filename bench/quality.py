@@ -39,13 +39,20 @@ def main():
         res = evaluate(load_model(out), split_lines(load_lines())[1])
         eval_secs = time.perf_counter() - te
         steps, secs = checkpoint_step(out), checkpoint_seconds(out)
+        from architectures import count_chars          # the same batches again, counted (bench/architectures.py)
+        last = lambda flag, default: int(args[len(args) - 1 - args[::-1].index(flag) + 1]) if flag in args else default
+        recipe = dict(tokens=last('--tokens', 2048), max_length=last('--max-length', 128))
+        useful, padded, _ = count_chars(split_lines(load_lines())[0], steps, recipe, seed=last('--seed', 0), n_dev=1)
     print(f'reproduce: {command}  &&  charlm eval --output-dir RUN')
-    print(f'trained {secs / 60:.2f} min ({wall:.0f} s wall-clock for the process): {steps} steps')
+    print(f'trained {secs / 60:.2f} min ({wall:.0f} s wall-clock for the process): {steps} steps, '
+          f'{useful / secs:,.0f} useful chars/s ({padded / secs:,.0f} padded slots/s)')
     print(f"held-out ({res['lines']} lines, {res['chars']:,} chars): token-weighted {res['token_nats']:.3f} nats/char "
           f"= {res['token_bits']:.3f} bits/char; per-line mean {res['line_nats']:.3f} nats/char "
           f"= {res['line_bits']:.3f} bits/char (evaluation {eval_secs:.1f} s)")
     if a.json:
         Path(a.json).write_text(json.dumps(dict(minutes=a.minutes, command=command, train_minutes=secs / 60, steps=steps,
-                                                process_seconds=wall, eval_seconds=eval_secs, held_out=res), indent=2) + '\n')
+                                                process_seconds=wall, eval_seconds=eval_secs,
+                                                useful_chars=useful, padded_chars=padded, useful_chars_per_s=useful / secs,
+                                                padded_chars_per_s=padded / secs, held_out=res), indent=2) + '\n')
 
 if __name__ == '__main__': main()
