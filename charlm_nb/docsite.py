@@ -108,7 +108,8 @@ def sidebar_yml(pages:list, quarto:bool=True) -> str:
         out += [f'      - section: {q(group)}', '        contents:']
         for p in members:
             href = p['nb'] if quarto else p['page'].replace('.html', '.ipynb')
-            out += [f'          - text: {q(p["label"] + " · " + p["title"])}',
+            text = p['label'] + ' · ' + p['title'].replace('`', '')   # not Markdown
+            out += [f'          - text: {q(text)}',
                     f'            href: {href}']
     return '\n'.join(out) + '\n'
 
@@ -215,16 +216,32 @@ def _notes(fn) -> dict:
     try: return {k: v for k, v in docments(fn).items() if v and k != 'return'}
     except Exception: return {}
 
+def _cell_source(cls) -> str:
+    "The source of a class defined in a notebook cell, found through its methods' code."
+    import linecache
+    for f in vars(cls).values():
+        if not (code := getattr(f, '__code__', None)): continue
+        src = ''.join(linecache.getlines(code.co_filename))
+        try: tree = ast.parse(src)
+        except SyntaxError: continue
+        for n in ast.walk(tree):
+            if isinstance(n, ast.ClassDef) and n.name == cls.__name__:
+                return ast.get_source_segment(src, n)
+    raise OSError(f'no source for {cls}')
+
 def _source_def(obj):
     "The dedented source of `obj` and its first `def`/`class` node, or (None, None)."
     import textwrap
-    try: src = textwrap.dedent(inspect.getsource(obj))
-    except (OSError, TypeError): return None, None
-    try: tree = ast.parse(src)
+    try: src = inspect.getsource(obj)
+    except (OSError, TypeError):
+        try: src = _cell_source(obj) if inspect.isclass(obj) else None
+        except OSError: src = None
+    if src is None: return None, None
+    try: tree = ast.parse(textwrap.dedent(src))
     except SyntaxError: return None, None
     defs = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
     node = next((n for n in tree.body if isinstance(n, defs)), None)
-    return (src, node) if node else (None, None)
+    return (textwrap.dedent(src), node) if node else (None, None)
 
 def _class_signature(cls, width:int) -> str:
     src, node = _source_def(cls)
@@ -524,6 +541,8 @@ def check_links(site:Path, site_url:str='') -> list:
 
 # %% ../nbs/99_docsite.ipynb #75a14b25
 _SHOWDOC = re.compile(r'^\s*show_doc\(', re.M)
+# a Markdown table's delimiter row: |---|--:|
+_MD_TABLE = re.compile(r'^\s*\|?(?:\s*:?-+:?\s*\|)+\s*(?::?-+:?)?\s*$', re.M)
 # the order in which pages pick an output's form
 _MIMES = ('text/html', 'image/svg+xml', 'image/png', 'image/jpeg', 'image/gif',
           'text/markdown', 'text/latex', 'text/plain')
@@ -548,7 +567,7 @@ def _output_kind(o:dict) -> tuple:
     if mime.startswith('image/'): return 'image', ''
     if mime == 'text/plain': return 'text', j(data[mime])
     v = j(data[mime])
-    is_table = '<table' in v or re.search(r'^\s*\|?\s*:?-{3,}', v, re.M)
+    is_table = '<table' in v or _MD_TABLE.search(v)
     return ('table' if is_table else 'other'), ''
 
 def notebook_outputs(nb:dict, repo=None) -> list:
