@@ -24,7 +24,7 @@ def _gru_step(w1h, w2h, h, p):
     return u * h + (1 - u) * c, (u, r, c)
 
 def plain_recurrence(p1, p2, w1h, w2h, h0):
-    "GRU hidden states `(T, B, n)` from the input parts `p1` `(T, B, 2n)`, `p2` `(T, B, n)`: a plain `lax.scan`."
+    "GRU states `(T, B, n)` from input parts `p1` `(T, B, 2n)`, `p2` `(T, B, n)`."
     def step(h, p):
         h, _ = _gru_step(w1h, w2h, h, p)
         return h, h
@@ -32,7 +32,7 @@ def plain_recurrence(p1, p2, w1h, w2h, h0):
 
 @jax.custom_vjp
 def gru_recurrence(p1, p2, w1h, w2h, h0):
-    "`plain_recurrence` with a hand-written backward pass whose weight gradients are one product each, after the loop."
+    "The same as `plain_recurrence`, with weight gradients computed after the loop."
     return plain_recurrence(p1, p2, w1h, w2h, h0)
 
 def _gru_fwd(p1, p2, w1h, w2h, h0):
@@ -52,7 +52,8 @@ def _gru_bwd(res, dhs):
         drh = dcpre @ w2h.T
         da = jnp.concatenate([du * u * (1 - u), drh * hp * r * (1 - r)], axis=-1)
         return dh * u + drh * r + da @ w1h.T, (da, dcpre)
-    dh0, (da, dcpre) = jax.lax.scan(step, jnp.zeros_like(hprev[0]), (dhs, hprev, u, r, c), reverse=True)
+    xs = (dhs, hprev, u, r, c)
+    dh0, (da, dcpre) = jax.lax.scan(step, jnp.zeros_like(hprev[0]), xs, reverse=True)
     T, B, n = hprev.shape
     dw1h = hprev.reshape(T * B, n).T @ da.reshape(T * B, 2 * n)
     dw2h = (r * hprev).reshape(T * B, n).T @ dcpre.reshape(T * B, n)
@@ -62,29 +63,38 @@ gru_recurrence.defvjp(_gru_fwd, _gru_bwd)
 
 # %% ../nbs/10_fast_gru.ipynb #b974db55
 class FastGRU(tl.Layer):
-    "`tl.GRU(n_units, mode)` with the input projections hoisted out of the time loop; identical weights and outputs."
-    def __init__(self, n_units:int, mode:str='train', kernel_initializer=init.RandomUniformInitializer(0.01),
+    "`tl.GRU(n_units, mode)` with the input projections out of the time loop."
+    def __init__(self, n_units:int, mode:str='train',
+                 kernel_initializer=init.RandomUniformInitializer(0.01),
                  bias_initializer=init.RandomNormalInitializer(1e-6)):
         super().__init__(n_in=1, n_out=1, name=f'GRU_{n_units}')
         self._n, self._mode = n_units, mode
-        self._kernel_initializer, self._bias_initializer = kernel_initializer, bias_initializer
+        self._kernel_initializer = kernel_initializer
+        self._bias_initializer = bias_initializer
 
     def forward(self, x):
         w1, b1, w2, b2 = self.weights
         n, d = self._n, x.shape[-1]
-        proj = jnp.einsum('btd,de->tbe', x, jnp.concatenate([w1[:d], w2[:d]], axis=1)) + jnp.concatenate([b1, b2])
-        h0 = self.state if self._mode == 'predict' else jnp.zeros((x.shape[0], n), x.dtype)
-        hs = gru_recurrence(proj[..., :2 * n], proj[..., 2 * n:], w1[d:], w2[d:], h0)    # (T, B, n)
+        w_in = jnp.concatenate([w1[:d], w2[:d]], axis=1)
+        proj = jnp.einsum('btd,de->tbe', x, w_in) + jnp.concatenate([b1, b2])
+        predict = self._mode == 'predict'
+        h0 = self.state if predict else jnp.zeros((x.shape[0], n), x.dtype)
+        # states (T, B, n)
+        hs = gru_recurrence(proj[..., :2*n], proj[..., 2*n:], w1[d:], w2[d:], h0)
         if self._mode == 'predict': self.state = hs[-1]
         return jnp.swapaxes(hs, 0, 1)
 
     def init_weights_and_state(self, input_signature):
         d, n = input_signature.shape[-1], self._n
-        if d != n: raise ValueError(f'FastGRU({n}) needs inputs with last dimension {n} (as tl.GRU does), got {d}')
+        if d != n:
+            raise ValueError(f'FastGRU({n}) needs inputs with last dimension {n} '
+                             f'(as tl.GRU does), got {d}')
         rng1, rng2, rng3, rng4 = trax.fastmath.random.split(self.rng, 4)
-        self.weights = (self._kernel_initializer((d + n, 2 * n), rng1), self._bias_initializer((2 * n,), rng2),
-                        self._kernel_initializer((d + n, n), rng3), self._bias_initializer((n,), rng4))
-        if self._mode == 'predict': self.state = jnp.zeros((input_signature.shape[0], n), jnp.float32)
+        w_init, b_init = self._kernel_initializer, self._bias_initializer
+        self.weights = (w_init((d + n, 2 * n), rng1), b_init((2 * n,), rng2),
+                        w_init((d + n, n), rng3), b_init((n,), rng4))
+        if self._mode == 'predict':
+            self.state = jnp.zeros((input_signature.shape[0], n), jnp.float32)
 
 from .model import GRU_LAYERS
 GRU_LAYERS['fast'] = FastGRU                 # now GRULM(gru='fast') builds it
