@@ -25,18 +25,26 @@ def _write_json_atomic(path:Path, obj):
     os.replace(tmp, path)
 
 def prepare_output_dir(output_dir, **config) -> Path:
-    "Create `output_dir` (or check it) and its `config.json`; error if it holds a model of another architecture."
+    ("Create `output_dir` (or check it) and its `config.json`; "
+     "error if it holds a model of another architecture.")
     out = Path(output_dir).expanduser()
-    if out.exists() and not out.is_dir(): raise NotADirectoryError(f'--output-dir {out} is a file, not a folder')
+    if out.exists() and not out.is_dir():
+        raise NotADirectoryError(f'--output-dir {out} is a file, not a folder')
     arch = {k: int(config[k]) for k in CONFIG_KEYS}
     cfg_file = out/'config.json'
     if cfg_file.exists():
         old = json.loads(cfg_file.read_text())
         diff = {k: (old.get(k), arch[k]) for k in CONFIG_KEYS if old.get(k) != arch[k]}
-        if diff: raise ValueError(f'{out} holds a model with ' + ', '.join(f'{k}={a}' for k, (a, b) in diff.items()) +
-                                  '; you asked for ' + ', '.join(f'{k}={b}' for k, (a, b) in diff.items()) +
-                                  ': use the same settings to resume, or another --output-dir')
-    elif (out/'model.pkl.gz').exists(): raise ValueError(f'{out} has a checkpoint but no config.json: cannot tell its architecture')
+        if diff:
+            raise ValueError(f'{out} holds a model with '
+                             + ', '.join(f'{k}={a}' for k, (a, b) in diff.items())
+                             + '; you asked for '
+                             + ', '.join(f'{k}={b}' for k, (a, b) in diff.items())
+                             + ': use the same settings to resume, '
+                               'or another --output-dir')
+    elif (out/'model.pkl.gz').exists():
+        raise ValueError(f'{out} has a checkpoint but no config.json: '
+                         f'cannot tell its architecture')
     out.mkdir(parents=True, exist_ok=True)
     if not cfg_file.exists(): _write_json_atomic(cfg_file, arch)
     return out
@@ -44,19 +52,25 @@ def prepare_output_dir(output_dir, **config) -> Path:
 def load_config(output_dir) -> dict:
     "The architecture recorded in `output_dir/config.json`."
     f = Path(output_dir).expanduser()/'config.json'
-    if not f.exists(): raise FileNotFoundError(f'no trained model in {f.parent}: {f.name} is missing (train one with `charlm train --output-dir {f.parent}`)')
+    if not f.exists():
+        raise FileNotFoundError(f'no trained model in {f.parent}: {f.name} is missing '
+                                f'(train one with '
+                                f'`charlm train --output-dir {f.parent}`)')
     return json.loads(f.read_text())
 
 def lock_run_dir(d):
-    "Hold an exclusive lock on run folder `d` while this process lives (or until the returned file is closed)."
+    ("Hold an exclusive lock on run folder `d` while this process lives "
+     "(or until the returned file is closed).")
     d = Path(d).expanduser()
-    if d.exists() and not d.is_dir(): raise NotADirectoryError(f'--output-dir {d} is a file, not a folder')
+    if d.exists() and not d.is_dir():
+        raise NotADirectoryError(f'--output-dir {d} is a file, not a folder')
     d.mkdir(parents=True, exist_ok=True)
     f = open(d/'.lock', 'a+')
     try: fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         f.seek(0); holder = f.read().strip() or 'another process'; f.close()
-        raise FileExistsError(f'{d} is being trained by process {holder}: wait for it to finish, or stop it, '
+        raise FileExistsError(f'{d} is being trained by process {holder}: '
+                              f'wait for it to finish, or stop it, '
                               f'or train in another --output-dir') from None
     f.seek(0); f.truncate(); f.write(str(os.getpid())); f.flush()
     return f
@@ -67,7 +81,9 @@ def checkpoint_step(output_dir) -> int:
     f = Path(output_dir)/'model.pkl.gz'
     if not f.exists(): return 0
     try: return int(training.unpickle_from_file(str(f), gzip=True)['step'])
-    except Exception as e: raise ValueError(f'checkpoint {f} is truncated or corrupt ({type(e).__name__})') from e
+    except Exception as e:
+        raise ValueError(f'checkpoint {f} is truncated or corrupt '
+                         f'({type(e).__name__})') from e
 
 # %% ../nbs/05b_checkpoint.ipynb #a1de67e0
 CKPT_FILES = ('model.pkl.gz', 'model.weights.npy.gz', 'model.opt_slots0.npy.gz')
@@ -80,32 +96,41 @@ def _sha256(path:Path) -> str:
     return h.hexdigest()
 
 def checkpoint_problems(d) -> list:
-    "What is wrong with the checkpoint in folder `d` according to its `checkpoint.json` (empty list: it is intact)."
+    ("What is wrong with the checkpoint in folder `d` according to its "
+     "`checkpoint.json` (empty list: it is intact).")
     d = Path(d); m = d/MANIFEST
     if not m.exists(): return [f'{m.name} is missing']
     try: man = json.loads(m.read_text())
     except Exception as e: return [f'{m.name} is unreadable ({type(e).__name__})']
-    if man.get('incomplete'): return ['the first checkpoint was being written when the run stopped']
+    if man.get('incomplete'):
+        return ['the first checkpoint was being written when the run stopped']
     files = man['files']
     probs = []
     for name, meta in files.items():
         f = d/name
         if not f.exists(): probs.append(f'{name} is missing')
-        elif f.stat().st_size != meta['size']: probs.append(f'{name} has {f.stat().st_size} bytes, expected {meta["size"]} (truncated?)')
-        elif _sha256(f) != meta['sha256']: probs.append(f'{name} is corrupt (checksum differs)')
+        elif f.stat().st_size != meta['size']:
+            probs.append(f'{name} has {f.stat().st_size} bytes, '
+                         f'expected {meta["size"]} (truncated?)')
+        elif _sha256(f) != meta['sha256']:
+            probs.append(f'{name} is corrupt (checksum differs)')
     return probs
 
 def _write_manifest(d:Path, step:int, seconds:float=0.0):
-    files = {n: dict(size=(d/n).stat().st_size, sha256=_sha256(d/n)) for n in CKPT_FILES if (d/n).exists()}
-    _write_json_atomic(d/MANIFEST, dict(step=int(step), seconds=float(seconds), files=files))
+    files = {n: dict(size=(d/n).stat().st_size, sha256=_sha256(d/n))
+             for n in CKPT_FILES if (d/n).exists()}
+    _write_json_atomic(d/MANIFEST,
+                       dict(step=int(step), seconds=float(seconds), files=files))
 
 def checkpoint_seconds(d) -> float:
-    "Training seconds recorded with the checkpoint in `d` (0 if none), so that a time budget survives a resume."
+    ("Training seconds recorded with the checkpoint in `d` (0 if none), "
+     "so that a time budget survives a resume.")
     m = Path(d)/MANIFEST
     return float(json.loads(m.read_text()).get('seconds') or 0.0) if m.exists() else 0.0
 
 def _link_prev(d:Path):
-    "Hard-link the current checkpoint files and manifest into `d/.prev` (atomically replacing an old one)."
+    ("Hard-link the current checkpoint files and manifest into `d/.prev` "
+     "(atomically replacing an old one).")
     tmp = d/'.prev.tmp'
     shutil.rmtree(tmp, ignore_errors=True); tmp.mkdir()
     for n in CKPT_FILES + (MANIFEST,):
@@ -114,21 +139,28 @@ def _link_prev(d:Path):
     os.replace(tmp, d/'.prev')
 
 def safe_save_checkpoint(loop, save, clock=lambda: 0.0):
-    "Wrap `Loop.save_checkpoint` (`save`): keep the previous checkpoint in `.prev/` until the new one is complete and recorded."
+    ("Wrap `Loop.save_checkpoint` (`save`): keep the previous checkpoint in `.prev/` "
+     "until the new one is complete and recorded.")
     def save_checkpoint(basename):
         if basename != 'model': return save(basename)
         d = Path(loop._output_dir)
-        if not all(bool(jnp.isfinite(w).all()) for w in jax.tree_util.tree_leaves(loop.model.weights)):
-            raise FloatingPointError(f'the weights became inf or NaN by step {loop.step}: not saved; the last good checkpoint '
-                                     f'(step {checkpoint_step(d)}) is kept; try a lower learning rate')
+        if not all(bool(jnp.isfinite(w).all())
+                   for w in jax.tree_util.tree_leaves(loop.model.weights)):
+            raise FloatingPointError(f'the weights became inf or NaN by step '
+                                     f'{loop.step}: not saved; the last good '
+                                     f'checkpoint '
+                                     f'(step {checkpoint_step(d)}) is kept; '
+                                     f'try a lower learning rate')
         if (d/MANIFEST).exists() and not checkpoint_problems(d): _link_prev(d)
-        else: _write_json_atomic(d/MANIFEST, dict(step=None, files={}, incomplete=True))   # first save: mark it in progress
+        # first save: mark it in progress
+        else: _write_json_atomic(d/MANIFEST, dict(step=None, files={}, incomplete=True))
         save(basename)
         _write_manifest(d, loop.step, clock())
     return save_checkpoint
 
 def restore_prev(d) -> int:
-    "Replace the checkpoint in `d` by the previous one kept in `d/.prev` (if intact); return the step now on disk."
+    ("Replace the checkpoint in `d` by the previous one kept in `d/.prev` (if intact); "
+     "return the step now on disk.")
     d, prev = Path(d), Path(d)/'.prev'
     if prev.exists() and not checkpoint_problems(prev):
         for n in CKPT_FILES + (MANIFEST,):
@@ -137,24 +169,29 @@ def restore_prev(d) -> int:
     return checkpoint_step(d)
 
 def recover_checkpoint(d) -> int:
-    "Check the checkpoint in `d`; restore `.prev/` if the current one is incomplete; return its step (0: none). Raise if damaged."
+    ("Check the checkpoint in `d`; restore `.prev/` if the current one is incomplete; "
+     "return its step (0: none). Raise if damaged.")
     d = Path(d)
     if not any((d/n).exists() for n in CKPT_FILES + (MANIFEST,)): return 0
-    if not (d/MANIFEST).exists(): return checkpoint_step(d)      # written by plain Trax: nothing to check against
+    # written by plain Trax: nothing to check against
+    if not (d/MANIFEST).exists(): return checkpoint_step(d)
     probs = checkpoint_problems(d)
     if not probs: return json.loads((d/MANIFEST).read_text())['step']
     if (d/'.prev').exists() and not checkpoint_problems(d/'.prev'):
         step = restore_prev(d)
-        print(f'{d}: the last checkpoint was incomplete ({"; ".join(probs)}); restored the previous one (step {step})', file=sys.stderr)
+        print(f'{d}: the last checkpoint was incomplete ({"; ".join(probs)}); '
+              f'restored the previous one (step {step})', file=sys.stderr)
         return step
-    raise ValueError(f'checkpoint in {d} is truncated or corrupt: {"; ".join(probs)}; no intact earlier checkpoint to fall back on '
+    raise ValueError(f'checkpoint in {d} is truncated or corrupt: {"; ".join(probs)}; '
+                     f'no intact earlier checkpoint to fall back on '
                      f'(delete the folder to start again)')
 
 # %% ../nbs/05b_checkpoint.ipynb #d6953967
-READ_FILES = ('model.pkl.gz', 'model.weights.npy.gz')        # what loading the weights reads
+READ_FILES = ('model.pkl.gz', 'model.weights.npy.gz')  # what loading the weights reads
 
 def _verified_copy(src:Path, dest:Path) -> bool:
-    "Copy the checkpoint in `src` (its manifest first) to `dest`; True if the copies match that manifest."
+    ("Copy the checkpoint in `src` (its manifest first) to `dest`; "
+     "True if the copies match that manifest.")
     try:
         man = json.loads((src/MANIFEST).read_text())
         for n in READ_FILES: shutil.copyfile(src/n, dest/n)
@@ -163,19 +200,22 @@ def _verified_copy(src:Path, dest:Path) -> bool:
     return all(n in files and _sha256(dest/n) == files[n]['sha256'] for n in READ_FILES)
 
 def snapshot_checkpoint(d, dest, attempts:int=5) -> Path:
-    "Copy the newest intact checkpoint of run folder `d` (current or `.prev/`) into `dest`, writing nothing in `d`."
+    ("Copy the newest intact checkpoint of run folder `d` (current or `.prev/`) "
+     "into `dest`, writing nothing in `d`.")
     d, dest = Path(d), Path(dest)
-    if not (d/MANIFEST).exists():                                  # written by plain Trax: nothing to check against
+    if not (d/MANIFEST).exists():    # written by plain Trax: nothing to check against
         for n in READ_FILES: shutil.copyfile(d/n, dest/n)
         return dest
-    for _ in range(attempts):                                     # a save may replace files while we copy: retry
+    for _ in range(attempts):        # a save may replace files while we copy: retry
         for src in (d, d/'.prev'):
             if _verified_copy(src, dest): return dest
-    raise ValueError(f'checkpoint in {d} is truncated or corrupt: {"; ".join(checkpoint_problems(d))}; '
+    raise ValueError(f'checkpoint in {d} is truncated or corrupt: '
+                     f'{"; ".join(checkpoint_problems(d))}; '
                      f'no intact earlier checkpoint in {d/".prev"} either')
 
 def load_model(output_dir, mode:str='eval', gru:str='trax'):
-    "The `GRULM` trained in `output_dir` (architecture from `config.json`, the newest intact weights), built in `mode`; reads only."
+    ("The `GRULM` trained in `output_dir` (architecture from `config.json`, "
+     "the newest intact weights), built in `mode`; reads only.")
     cfg = load_config(output_dir)
     d = Path(output_dir).expanduser()
     if not (d/'model.pkl.gz').exists() and not (d/'.prev'/'model.pkl.gz').exists():
@@ -189,10 +229,12 @@ def load_model(output_dir, mode:str='eval', gru:str='trax'):
         try:
             model.init_from_file(str(ckpt), weights_only=True, input_signature=sig)
         except Exception as e:
-            raise ValueError(f'checkpoint {d/"model.pkl.gz"} (and its .weights.npy.gz) is truncated, corrupt, or not a '
-                             f'charlm_nb model: {type(e).__name__}: {str(e)[:200]}') from e
+            raise ValueError(f'checkpoint {d/"model.pkl.gz"} (and its .weights.npy.gz) '
+                             f'is truncated, corrupt, or not a charlm_nb model: '
+                             f'{type(e).__name__}: {str(e)[:200]}') from e
     got = [w.shape for w in jax.tree_util.tree_leaves(model.weights)]
     if got != want:
-        raise ValueError(f'checkpoint {d/"model.pkl.gz"} does not match config.json {cfg}: weight shapes {got[:3]}... '
+        raise ValueError(f'checkpoint {d/"model.pkl.gz"} does not match '
+                         f'config.json {cfg}: weight shapes {got[:3]}... '
                          f'expected {want[:3]}...')
     return model

@@ -104,11 +104,13 @@ def line_to_tensor(line:str, EOS_int:int=1, errors:str='strict',
                    replacement:int=ord('?')) -> list:
     "Character codes of `line` (each in 2..255, as `ord`), then `EOS_int`; see above."
     if not isinstance(line, str):
-        raise ValueError(f'line_to_tensor: line must be a str, got {type(line).__name__}')
+        raise ValueError(f'line_to_tensor: line must be a str, '
+                         f'got {type(line).__name__}')
     if errors not in ('strict', 'replace'):
         raise ValueError(f"errors must be 'strict' or 'replace', got {errors!r}")
     for name, v, lo in (('EOS_int', EOS_int, 1), ('replacement', replacement, 2)):
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or not lo <= v <= 255:
+        if (isinstance(v, bool) or not isinstance(v, (int, np.integer))
+                or not lo <= v <= 255):
             raise ValueError(f'{name} must be a code in {lo}..255, got {v!r}')
     try:                          # fast path: every character already a code in 2..255
         codes = list(line.encode('latin-1'))
@@ -130,14 +132,16 @@ def line_to_tensor(line:str, EOS_int:int=1, errors:str='strict',
 
 # %% ../nbs/04_data.ipynb #b3130f81
 def check_counts(**counts):
-    "Each of `counts` must be a whole number of at least 1: an error naming the first that is not."
+    ("Each of `counts` must be a whole number of at least 1: "
+     "an error naming the first that is not.")
     for name, v in counts.items():
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
             raise ValueError(f'{name} must be a whole number, got {v!r}')
         if v < 1: raise ValueError(f'{name} must be at least 1, got {v}')
 
 def pad_codes(rows, length:int, n_rows:int|None=None) -> np.ndarray:
-    "Lists of codes as an int32 array of `n_rows` (default: one per list) rows of `length`, padded with 0."
+    ("Lists of codes as an int32 array of `n_rows` (default: one per list) "
+     "rows of `length`, padded with 0.")
     x = np.zeros((len(rows) if n_rows is None else n_rows, length), np.int32)
     for row, codes in zip(x, rows): row[:len(codes)] = codes
     return x
@@ -147,9 +151,12 @@ def data_generator(batch_size:int, max_length:int, data_lines:list,
                    seed:int|None=None):
     "Batches `(inputs, targets, mask)` of shape `(batch_size, max_length)`, forever."
     check_counts(batch_size=batch_size, max_length=max_length)
-    if isinstance(data_lines, str) or not all(isinstance(l, str) for l in data_lines[:1]):
-        raise ValueError(f'data_lines must be a list of lines (str), got {type(data_lines).__name__}'
-                         + (f' of {type(data_lines[0]).__name__}' if not isinstance(data_lines, str) else ''))
+    if (isinstance(data_lines, str)
+            or not all(isinstance(l, str) for l in data_lines[:1])):
+        raise ValueError(f'data_lines must be a list of lines (str), '
+                         f'got {type(data_lines).__name__}'
+                         + (f' of {type(data_lines[0]).__name__}'
+                            if not isinstance(data_lines, str) else ''))
     if len(data_lines) == 0:
         raise ValueError('data_lines is empty: no lines to make batches from')
     fits = [i for i, l in enumerate(data_lines) if len(l) < max_length]

@@ -19,19 +19,31 @@ __all__ = ['GRU_LAYERS', 'GRU_MODULES', 'CONFIG_KEYS', 'PRETRAINED_DIR', 'gru_la
 
 # %% ../nbs/05_model.ipynb #973f3159
 import importlib
-GRU_LAYERS = {'trax': tl.GRU}                  # name -> layer class; lesson 10 adds 'fast' (FastGRU)
-GRU_MODULES = {'fast': 'charlm_nb.fast_gru'}   # modules that register a GRU layer when imported
+# name -> layer class; lesson 10 adds 'fast' (FastGRU)
+GRU_LAYERS = {'trax': tl.GRU}
+# modules that register a GRU layer when imported
+GRU_MODULES = {'fast': 'charlm_nb.fast_gru'}
 
 def gru_layer(name:str):
-    "The GRU layer class registered as `name` (importing the module that registers it, if need be)."
-    if name not in GRU_LAYERS and name in GRU_MODULES: importlib.import_module(GRU_MODULES[name])
-    if name not in GRU_LAYERS: raise ValueError(f'gru must be one of {tuple(sorted(set(GRU_LAYERS) | set(GRU_MODULES)))}, got {name!r}')
+    ("The GRU layer class registered as `name` "
+     "(importing the module that registers it, if need be).")
+    if name not in GRU_LAYERS and name in GRU_MODULES:
+        importlib.import_module(GRU_MODULES[name])
+    if name not in GRU_LAYERS:
+        raise ValueError(f'gru must be one of '
+                         f'{tuple(sorted(set(GRU_LAYERS) | set(GRU_MODULES)))}, '
+                         f'got {name!r}')
     return GRU_LAYERS[name]
 
-def GRULM(vocab_size:int=256, d_model:int=512, n_layers:int=2, mode:str='train', gru:str='trax'):
-    "The course's GRU language model, with `mode` passed to every layer that has state; `gru` names the GRU layer (`gru_layer`)."
-    if min(vocab_size, d_model, n_layers) < 1: raise ValueError(f'vocab_size, d_model and n_layers must be at least 1, got {vocab_size}, {d_model}, {n_layers}')
-    if mode not in ('train', 'eval', 'predict'): raise ValueError(f"mode must be 'train', 'eval' or 'predict', got {mode!r}")
+def GRULM(vocab_size:int=256, d_model:int=512, n_layers:int=2, mode:str='train',
+          gru:str='trax'):
+    ("The course's GRU language model, with `mode` passed to every layer that has "
+     "state; `gru` names the GRU layer (`gru_layer`).")
+    if min(vocab_size, d_model, n_layers) < 1:
+        raise ValueError(f'vocab_size, d_model and n_layers must be at least 1, '
+                         f'got {vocab_size}, {d_model}, {n_layers}')
+    if mode not in ('train', 'eval', 'predict'):
+        raise ValueError(f"mode must be 'train', 'eval' or 'predict', got {mode!r}")
     GRU = gru_layer(gru)
     return tl.Serial(
         tl.ShiftRight(mode=mode),
@@ -45,29 +57,41 @@ def n_weights(model) -> int:
     return int(sum(np.size(w) for w in jax.tree_util.tree_leaves(model.weights)))
 
 # %% ../nbs/05_model.ipynb #ac9e7ddc
-CONFIG_KEYS = ('vocab_size', 'd_model', 'n_layers')                 # what a run folder records
-PRETRAINED_DIR = Path(charlm_nb.__file__).parent/'pretrained'     # package data: the weights and their card
+CONFIG_KEYS = ('vocab_size', 'd_model', 'n_layers')   # what a run folder records
+# package data: the weights and their card
+PRETRAINED_DIR = Path(charlm_nb.__file__).parent/'pretrained'
 
 def pretrained_card() -> dict:
-    "The model card of the shipped model: data, command, training time, held-out scores, samples."
+    ("The model card of the shipped model: data, command, training time, "
+     "held-out scores, samples.")
     f = PRETRAINED_DIR/'card.json'
-    if not f.exists(): raise FileNotFoundError(f'the shipped model card {f} is missing: reinstall charlm_nb')
+    if not f.exists():
+        raise FileNotFoundError(f'the shipped model card {f} is missing: '
+                                f'reinstall charlm_nb')
     return json.loads(f.read_text())
 
 def set_weights(model, arrays, source:str='weights'):
-    "Put `arrays` (in `tree_leaves` order) into the initialised `model`, checking every shape."
+    ("Put `arrays` (in `tree_leaves` order) into the initialised `model`, "
+     "checking every shape.")
     want = jax.tree_util.tree_leaves(model.weights)
-    if len(arrays) != len(want) or any(np.shape(a) != np.shape(w) for a, w in zip(arrays, want)):
-        raise ValueError(f'{source}: {len(arrays)} arrays of shapes {[np.shape(a) for a in arrays][:3]}... do not fit the '
-                         f'model ({len(want)} arrays of shapes {[np.shape(w) for w in want][:3]}...)')
-    model.weights = jax.tree_util.tree_unflatten(jax.tree_util.tree_structure(model.weights), [jnp.asarray(a) for a in arrays])
+    if (len(arrays) != len(want)
+            or any(np.shape(a) != np.shape(w) for a, w in zip(arrays, want))):
+        raise ValueError(f'{source}: {len(arrays)} arrays of shapes '
+                         f'{[np.shape(a) for a in arrays][:3]}... do not fit the '
+                         f'model ({len(want)} arrays of shapes '
+                         f'{[np.shape(w) for w in want][:3]}...)')
+    model.weights = jax.tree_util.tree_unflatten(
+        jax.tree_util.tree_structure(model.weights), [jnp.asarray(a) for a in arrays])
     return model
 
 def load_pretrained(mode:str='eval', gru:str='trax'):
-    "The shipped, trained `GRULM` (see `pretrained_card`), built in `mode` with `gru` layers."
+    ("The shipped, trained `GRULM` (see `pretrained_card`), "
+     "built in `mode` with `gru` layers.")
     card = pretrained_card()
     f = PRETRAINED_DIR/card['weights_file']
-    if not f.exists(): raise FileNotFoundError(f'the shipped weights {f} are missing: reinstall charlm_nb')
+    if not f.exists():
+        raise FileNotFoundError(f'the shipped weights {f} are missing: '
+                                f'reinstall charlm_nb')
     model = GRULM(**{k: card['config'][k] for k in CONFIG_KEYS}, mode=mode, gru=gru)
     model.init(trax.shapes.ShapeDtype((1, 1), np.int32))
     with np.load(f) as z: arrays = [z[f'w{i}'] for i in range(len(z.files))]
@@ -76,23 +100,28 @@ def load_pretrained(mode:str='eval', gru:str='trax'):
 # %% ../nbs/05_model.ipynb #3e5da540
 def course_GRULM(vocab_size=256, d_model=512, n_layers=2, mode='train'):
     "The course's version, for comparison: its `tl.GRU` layers do not get `mode`."
-    return tl.Serial(tl.ShiftRight(mode=mode), tl.Embedding(vocab_size=vocab_size, d_feature=d_model),
-                     [tl.GRU(n_units=d_model) for _ in range(n_layers)], tl.Dense(n_units=vocab_size), tl.LogSoftmax())
+    return tl.Serial(tl.ShiftRight(mode=mode),
+                     tl.Embedding(vocab_size=vocab_size, d_feature=d_model),
+                     [tl.GRU(n_units=d_model) for _ in range(n_layers)],
+                     tl.Dense(n_units=vocab_size), tl.LogSoftmax())
 
 def predict_model_like(model, make=GRULM, batch_size:int=1, **config):
-    "A fresh `mode='predict'` model built by `make(**config)` with `model`'s weights, ready for one-code-at-a-time calls."
+    ("A fresh `mode='predict'` model built by `make(**config)` with `model`'s weights, "
+     "ready for one-code-at-a-time calls.")
     m = make(mode='predict', **config)
     m.init(trax.shapes.ShapeDtype((batch_size, 1), np.int32))
     m.weights = model.weights
     return m
 
 def step_by_step(pmodel, codes):
-    "Log-probs of a predict-mode model fed the start symbol then `codes[:-1]`, one per call: shape `(len(codes), vocab)`."
+    ("Log-probs of a predict-mode model fed the start symbol then `codes[:-1]`, "
+     "one per call: shape `(len(codes), vocab)`.")
     feed = [0] + list(codes[:-1])
     return np.stack([np.asarray(pmodel(np.array([[c]], np.int32)))[0, 0] for c in feed])
 
 def config_of(model) -> dict:
-    "`vocab_size`, `d_model`, `n_layers` and `gru` of an initialised `GRULM`, read from its layers and weights."
+    ("`vocab_size`, `d_model`, `n_layers` and `gru` of an initialised `GRULM`, "
+     "read from its layers and weights.")
     emb = model.sublayers[1].weights
     grus = [l for l in model.sublayers if l.name.startswith('GRU')]
     return dict(vocab_size=emb.shape[0], d_model=emb.shape[1], n_layers=len(grus),
@@ -100,14 +129,17 @@ def config_of(model) -> dict:
 
 # %% ../nbs/05_model.ipynb #ec53fff7
 def cached(model, key, make):
-    "A per-model cache: `make()` once per `model` and `key` (compiled functions must be reused, not rebuilt)."
+    ("A per-model cache: `make()` once per `model` and `key` "
+     "(compiled functions must be reused, not rebuilt).")
     cache = model.__dict__.setdefault('_charlm_cache', {})
     if key not in cache: cache[key] = make()
     return cache[key]
 
 def jit_forward(model):
-    "`x -> model(x)` compiled once per model (and once per input shape), with the model's current weights."
-    fwd = cached(model, 'forward', lambda: jax.jit(lambda x, w, s, r: model.pure_fn(x, w, s, r)[0]))
+    ("`x -> model(x)` compiled once per model (and once per input shape), "
+     "with the model's current weights.")
+    fwd = cached(model, 'forward',
+                 lambda: jax.jit(lambda x, w, s, r: model.pure_fn(x, w, s, r)[0]))
     key = jax.random.PRNGKey(0)
     return lambda x: fwd(x, model.weights, model.state, key)
 
@@ -115,18 +147,23 @@ def jit_forward(model):
 def card_markdown(card:dict) -> str:
     "A model card (see `pretrained_card`) as a Markdown table and its samples."
     h = card['held_out']
-    rows = [('weights', f"{card['weights']:,} ({card['config']['vocab_size']} codes, d_model {card['config']['d_model']}, "
+    rows = [('weights', f"{card['weights']:,} ({card['config']['vocab_size']} codes, "
+                        f"d_model {card['config']['d_model']}, "
                         f"{card['config']['n_layers']} GRU layers)"),
             ('data', card['data']['corpus']), ('split', card['data']['split']),
             ('command', f"`{card['command']}`"),
-            ('training', f"{card['steps']:,} steps in {card['train_minutes']:.1f} min on {card['hardware']['cores']} cores "
+            ('training', f"{card['steps']:,} steps in {card['train_minutes']:.1f} min "
+                         f"on {card['hardware']['cores']} cores "
                          f"({card['hardware']['cpu']}, no GPU)"),
-            ('held-out, token-weighted', f"{h['token_nats']:.3f} nats/char = {h['token_bits']:.3f} bits/char, "
-                                         f"perplexity {h['token_perplexity']:.2f}"),
-            ('held-out, per-line mean', f"{h['line_nats']:.3f} nats/char = {h['line_bits']:.3f} bits/char, "
-                                        f"perplexity {h['line_perplexity']:.2f}"),
+            ('held-out, token-weighted',
+             f"{h['token_nats']:.3f} nats/char = {h['token_bits']:.3f} bits/char, "
+             f"perplexity {h['token_perplexity']:.2f}"),
+            ('held-out, per-line mean',
+             f"{h['line_nats']:.3f} nats/char = {h['line_bits']:.3f} bits/char, "
+             f"perplexity {h['line_perplexity']:.2f}"),
             ('notes', card.get('notes') or '')]
     out = ['| | |', '|---|---|'] + [f'| {k} | {v} |' for k, v in rows if v]
     for s in card['samples']:
-        out += ['', f"**Sample at temperature {s['temperature']}** (seed {s['seed']}):", '', '```text', s['text'], '```']
+        out += ['', f"**Sample at temperature {s['temperature']}** (seed {s['seed']}):",
+                '', '```text', s['text'], '```']
     return '\n'.join(out)

@@ -11,10 +11,12 @@ import charlm_nb.compat
 import jax, trax
 from trax import layers as tl
 from trax.supervised import training
-from .data import load_lines, split_lines, data_generator, line_to_tensor, check_counts, pad_codes
+from .data import (load_lines, split_lines, data_generator, line_to_tensor,
+                            check_counts, pad_codes)
 from .model import GRULM
-from .checkpoint import (prepare_output_dir, lock_run_dir, recover_checkpoint, restore_prev, checkpoint_step,
-                                  checkpoint_seconds, safe_save_checkpoint)
+from .checkpoint import (prepare_output_dir, lock_run_dir, recover_checkpoint,
+                                  restore_prev, checkpoint_step, checkpoint_seconds,
+                                  safe_save_checkpoint)
 
 # %% auto #0
 __all__ = ['batch_stream', 'StopTraining', 'StepLosses', 'deferred_sigint', 'length_batches', 'lr_schedule', 'make_tasks',
@@ -22,7 +24,8 @@ __all__ = ['batch_stream', 'StopTraining', 'StepLosses', 'deferred_sigint', 'len
 
 # %% ../nbs/05c_train.ipynb #860aff53
 def batch_stream(lines, batch_size, max_length, seed, skip=0):
-    "`data_generator` batches (seeded), with the first `skip` batches dropped (for resuming)."
+    ("`data_generator` batches (seeded), with the first `skip` batches dropped "
+     "(for resuming).")
     gen = data_generator(batch_size, max_length, lines, seed=seed)
     for _ in range(skip): next(gen)
     return gen
@@ -32,18 +35,25 @@ class StopTraining(Exception):
     "Raised between two training steps to stop `Loop.run` cleanly (Ctrl-C)."
 
 class StepLosses:
-    "Record each step's loss as `(step, loss)` by wrapping `loop._run_one_step`; stop on a non-finite loss or on request."
+    ("Record each step's loss as `(step, loss)` by wrapping `loop._run_one_step`; "
+     "stop on a non-finite loss or on request.")
     def __init__(self, loop):
         self.loop, self.losses, self.stop_requested = loop, [], False
         run_one_step = loop._run_one_step
         def _run_one_step(task_index, task_changed):
             loss, stats = run_one_step(task_index, task_changed)
             value = float(np.mean(np.asarray(loss)))
-            if not math.isfinite(value):       # the loss of step k is computed with the weights of step k-1: if those were
-                d = loop._output_dir              # just saved, they are not good: go back to the previous checkpoint
-                kept = restore_prev(d) if checkpoint_step(d) >= loop.step - 1 else checkpoint_step(d)
-                raise FloatingPointError(f'the training loss became {value} at step {loop.step}: training stopped; the checkpoint '
-                                         f'kept on disk is from step {kept}; try a lower learning rate')
+            # the loss of step k is computed with the weights of step k-1: if those were
+            # just saved, they are not good: go back to the previous checkpoint
+            if not math.isfinite(value):
+                d = loop._output_dir
+                kept = (restore_prev(d) if checkpoint_step(d) >= loop.step - 1
+                        else checkpoint_step(d))
+                raise FloatingPointError(f'the training loss became {value} at step '
+                                         f'{loop.step}: training stopped; '
+                                         f'the checkpoint '
+                                         f'kept on disk is from step {kept}; '
+                                         f'try a lower learning rate')
             self.losses.append((loop.step, value))
             if self.stop_requested: raise StopTraining()
             return loss, stats
@@ -52,36 +62,45 @@ class StepLosses:
 # %% ../nbs/05c_train.ipynb #567cbd00
 @contextlib.contextmanager
 def deferred_sigint(rec:StepLosses):
-    "While training, a first Ctrl-C asks `rec` to stop after the current step; a second one interrupts at once."
+    ("While training, a first Ctrl-C asks `rec` to stop after the current step; "
+     "a second one interrupts at once.")
     if threading.current_thread() is not threading.main_thread(): yield; return
     def handler(signum, frame):
         if rec.stop_requested: raise KeyboardInterrupt
         rec.stop_requested = True
-        print('\nCtrl-C: stopping after this step and saving a checkpoint (Ctrl-C again to abort at once)', file=sys.stderr)
+        print('\nCtrl-C: stopping after this step and saving a checkpoint '
+              '(Ctrl-C again to abort at once)', file=sys.stderr)
     old = signal.signal(signal.SIGINT, handler)
     try: yield
     finally: signal.signal(signal.SIGINT, old)
 
 # %% ../nbs/05c_train.ipynb #ced4d9ce
 def _width_groups(lengths, max_length, width):
-    "Indices of the lines that fit in `max_length`, grouped by their row width (length rounded up to `width`)."
+    ("Indices of the lines that fit in `max_length`, grouped by their row width "
+     "(length rounded up to `width`).")
     groups = {}
     for i, n in enumerate(lengths):
         if n <= max_length: groups.setdefault(-(-n // width) * width, []).append(i)
     return {w: np.array(ix) for w, ix in sorted(groups.items())}
 
-def length_batches(lines, tokens:int=2048, max_length:int=128, width:int=16, seed:int=0, multiple:int=1, skip:int=0):
-    "`(inputs, targets, mask)` batches of lines of similar length, forever: rows of a multiple of `width`, ~`tokens` slots each."
+def length_batches(lines, tokens:int=2048, max_length:int=128, width:int=16, seed:int=0,
+                   multiple:int=1, skip:int=0):
+    ("`(inputs, targets, mask)` batches of lines of similar length, forever: "
+     "rows of a multiple of `width`, ~`tokens` slots each.")
     check_counts(tokens=tokens, max_length=max_length, width=width, multiple=multiple)
     codes = [line_to_tensor(l) for l in lines]
     groups = _width_groups([len(c) for c in codes], max_length, width)
-    if not groups: raise ValueError(f'every line is too long for max_length={max_length}: raise max_length')
+    if not groups:
+        raise ValueError(f'every line is too long for max_length={max_length}: '
+                         f'raise max_length')
     rows = {w: max(multiple, tokens // w // multiple * multiple) for w in groups}
     def gen():
         epoch, n = 0, 0
         while True:
             rng = np.random.default_rng([seed, epoch])
-            plan = [(w, chunk) for w, ix in groups.items() for chunk in np.array_split(rng.permutation(ix), -(-len(ix) // rows[w]))]
+            plan = [(w, chunk) for w, ix in groups.items()
+                    for chunk in np.array_split(rng.permutation(ix),
+                                                -(-len(ix) // rows[w]))]
             for k in rng.permutation(len(plan)):
                 n += 1
                 if n <= skip: continue
@@ -93,33 +112,46 @@ def length_batches(lines, tokens:int=2048, max_length:int=128, width:int=16, see
 
 # %% ../nbs/05c_train.ipynb #b6c20c43
 def lr_schedule(lr:float, warmup:int, final_lr:float, progress):
-    "Step → learning rate: linear warm-up over `warmup` steps, then linear decay to `final_lr`·`lr` as `progress(step)` goes 0 → 1."
+    ("Step → learning rate: linear warm-up over `warmup` steps, then linear decay "
+     "to `final_lr`·`lr` as `progress(step)` goes 0 → 1.")
     def schedule(step):
-        return lr * min(1.0, (step + 1) / max(1, warmup)) * (1 - (1 - final_lr) * min(1.0, max(0.0, progress(step))))
+        return (lr * min(1.0, (step + 1) / max(1, warmup))
+                * (1 - (1 - final_lr) * min(1.0, max(0.0, progress(step)))))
     return schedule
 
 # %% ../nbs/05c_train.ipynb #d0e649fe
-def make_tasks(train_stream, eval_stream, lr:float, schedule, clip:float, checkpoint_every:int, n_eval_batches:int):
-    "Trax's `TrainTask` (cross-entropy, Adam with clipping and `schedule`) and `EvalTask` (cross-entropy, accuracy)."
-    train = training.TrainTask(labeled_data=train_stream, loss_layer=tl.CrossEntropyLoss(),
-                               optimizer=trax.optimizers.Adam(lr, clip_grad_norm=clip), lr_schedule=schedule,
+def make_tasks(train_stream, eval_stream, lr:float, schedule, clip:float,
+               checkpoint_every:int, n_eval_batches:int):
+    ("Trax's `TrainTask` (cross-entropy, Adam with clipping and `schedule`) "
+     "and `EvalTask` (cross-entropy, accuracy).")
+    train = training.TrainTask(labeled_data=train_stream,
+                               loss_layer=tl.CrossEntropyLoss(),
+                               optimizer=trax.optimizers.Adam(lr, clip_grad_norm=clip),
+                               lr_schedule=schedule,
                                n_steps_per_checkpoint=checkpoint_every)
-    evals = training.EvalTask(labeled_data=eval_stream, metrics=[tl.CrossEntropyLoss(), tl.Accuracy()],
+    evals = training.EvalTask(labeled_data=eval_stream,
+                              metrics=[tl.CrossEntropyLoss(), tl.Accuracy()],
                               n_eval_batches=n_eval_batches)
     return train, evals
 
-def make_loop(model, tasks, out:Path, seed:int, eval_at, checkpoint_at, clock=lambda: 0.0):
-    "A `Loop` on run folder `out` (restored from its checkpoint), with crash-safe saves; and its `StepLosses`."
-    with contextlib.redirect_stdout(io.StringIO()):            # Loop prints a line per metric; the bar shows progress
-        loop = training.Loop(model, [tasks[0]], eval_tasks=[tasks[1]], output_dir=str(out), random_seed=seed,
-                             n_devices=jax.local_device_count(), eval_at=eval_at, checkpoint_at=checkpoint_at)
+def make_loop(model, tasks, out:Path, seed:int, eval_at, checkpoint_at,
+              clock=lambda: 0.0):
+    ("A `Loop` on run folder `out` (restored from its checkpoint), "
+     "with crash-safe saves; and its `StepLosses`.")
+    # Loop prints a line per metric; the bar shows progress
+    with contextlib.redirect_stdout(io.StringIO()):
+        loop = training.Loop(model, [tasks[0]], eval_tasks=[tasks[1]],
+                             output_dir=str(out), random_seed=seed,
+                             n_devices=jax.local_device_count(),
+                             eval_at=eval_at, checkpoint_at=checkpoint_at)
     loop.save_checkpoint = safe_save_checkpoint(loop, loop.save_checkpoint, clock)
     return loop, StepLosses(loop)
 
 def _mean_loss(rec, n=20): return float(np.mean([l for _, l in rec.losses[-n:]]))
 
 def run_loop(loop, rec, done, position, total:int, chunk:int=10, progress:bool=True):
-    "Run `loop` `chunk` steps at a time until `done()`; a progress bar at `position()` of `total`; Ctrl-C saves and stops."
+    ("Run `loop` `chunk` steps at a time until `done()`; "
+     "a progress bar at `position()` of `total`; Ctrl-C saves and stops.")
     from fastprogress.fastprogress import progress_bar
     bar = progress_bar(range(total)) if progress else None
     if bar is not None: bar.on_iter_begin(); bar.update(0)
@@ -132,91 +164,140 @@ def run_loop(loop, rec, done, position, total:int, chunk:int=10, progress:bool=T
                     bar.update(min(total, position()))
     except StopTraining:
         with contextlib.redirect_stdout(io.StringIO()): loop.save_checkpoint('model')
-        print(f'\ninterrupted: checkpoint saved at step {loop.step} in {loop._output_dir}; '
+        print(f'\ninterrupted: checkpoint saved at step {loop.step} '
+              f'in {loop._output_dir}; '
               'run the same command to continue', file=sys.stderr)
-        raise KeyboardInterrupt(f'training interrupted at step {loop.step} (checkpoint saved)')
+        raise KeyboardInterrupt(f'training interrupted at step {loop.step} '
+                                f'(checkpoint saved)')
     finally:
         if bar is not None: bar.on_iter_end()
 
 # %% ../nbs/05c_train.ipynb #84e19264
-def train_model(output_dir,                 # folder for checkpoints and config.json (a rerun resumes from it)
-                steps:int=1000,             # total training steps for this folder
-                minutes:float|None=None,    # train for this wall-clock budget instead of `steps`
-                batching:str='length',      # 'length': rows of similar length (`length_batches`); 'pad': the course's
-                batch_size:int=32,          # lines per batch ('pad'; and evaluation batches)
-                tokens:int=2048,            # slots per batch ('length')
-                max_length:int=128,         # longest line, in characters + EOS; longer lines are skipped
-                d_model:int=512,            # embedding and GRU width
-                n_layers:int=2,             # GRU layers
-                lr:float=0.002,             # Adam's peak learning rate
-                warmup:int=200,             # steps of linear warm-up
-                final_lr:float=0.1,         # learning rate at the end, as a fraction of `lr`
-                clip:float=1.0,             # gradient-norm clipping
-                data=None,                  # a text file or folder of .txt files (default: the Shakespeare corpus)
-                n_eval:int=1000,            # held-out lines: the last ones of the text, never trained on
-                seed:int=0,                 # weights' and batches' random seed
-                eval_every:int=100,         # steps between evaluations on held-out batches
-                n_eval_batches:int=4,       # held-out batches per evaluation
-                checkpoint_every:int|None=None, # steps between checkpoints (default: `eval_every`)
-                lines:tuple|None=None,      # `(train, eval)` lines, instead of `data`
-                progress:bool=True,         # show a progress bar and a summary
-                vocab_size:int=256,         # character codes
-                gru:str='trax',             # GRU layer: 'trax' (`tl.GRU`) or 'fast' (`FastGRU`, lesson 10)
-                model_fn=None):             # `mode -> layer`: train another model instead of `GRULM` (lesson 13)
-    "Train (or resume training) a `GRULM` in `output_dir` for `steps` total steps or `minutes`; return the `Loop` and its per-step losses."
+def train_model(
+    # folder for checkpoints and config.json (a rerun resumes from it)
+    output_dir,
+    steps:int=1000,                 # total training steps for this folder
+    # train for this wall-clock budget instead of `steps`
+    minutes:float|None=None,
+    # 'length': rows of similar length (`length_batches`); 'pad': the course's
+    batching:str='length',
+    batch_size:int=32,              # lines per batch ('pad'; and evaluation batches)
+    tokens:int=2048,                # slots per batch ('length')
+    # longest line, in characters + EOS; longer lines are skipped
+    max_length:int=128,
+    d_model:int=512,                # embedding and GRU width
+    n_layers:int=2,                 # GRU layers
+    lr:float=0.002,                 # Adam's peak learning rate
+    warmup:int=200,                 # steps of linear warm-up
+    final_lr:float=0.1,             # learning rate at the end, as a fraction of `lr`
+    clip:float=1.0,                 # gradient-norm clipping
+    # a text file or folder of .txt files (default: the Shakespeare corpus)
+    data=None,
+    # held-out lines: the last ones of the text, never trained on
+    n_eval:int=1000,
+    seed:int=0,                     # weights' and batches' random seed
+    eval_every:int=100,             # steps between evaluations on held-out batches
+    n_eval_batches:int=4,           # held-out batches per evaluation
+    checkpoint_every:int|None=None, # steps between checkpoints (default: `eval_every`)
+    lines:tuple|None=None,          # `(train, eval)` lines, instead of `data`
+    progress:bool=True,             # show a progress bar and a summary
+    vocab_size:int=256,             # character codes
+    # GRU layer: 'trax' (`tl.GRU`) or 'fast' (`FastGRU`, lesson 10)
+    gru:str='trax',
+    # `mode -> layer`: train another model instead of `GRULM` (lesson 13)
+    model_fn=None):
+    ("Train (or resume training) a `GRULM` in `output_dir` for `steps` total steps "
+     "or `minutes`; return the `Loop` and its per-step losses.")
     checkpoint_every = eval_every if checkpoint_every is None else checkpoint_every
-    check_counts(steps=steps, batch_size=batch_size, tokens=tokens, max_length=max_length, eval_every=eval_every,
-                 n_eval_batches=n_eval_batches, warmup=warmup, checkpoint_every=checkpoint_every, n_eval=n_eval)
-    for name, v in dict(lr=lr, clip=clip, minutes=minutes if minutes is not None else 1).items():
-        if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0): raise ValueError(f'{name} must be a positive number, got {v!r}')
-    if not 0 <= final_lr <= 1: raise ValueError(f'final_lr must be a fraction of lr in 0..1, got {final_lr}')
-    if batching not in ('length', 'pad'): raise ValueError(f"batching must be 'length' or 'pad', got {batching!r}")
+    check_counts(steps=steps, batch_size=batch_size, tokens=tokens,
+                 max_length=max_length, eval_every=eval_every,
+                 n_eval_batches=n_eval_batches, warmup=warmup,
+                 checkpoint_every=checkpoint_every, n_eval=n_eval)
+    for name, v in dict(lr=lr, clip=clip,
+                        minutes=minutes if minutes is not None else 1).items():
+        if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
+            raise ValueError(f'{name} must be a positive number, got {v!r}')
+    if not 0 <= final_lr <= 1:
+        raise ValueError(f'final_lr must be a fraction of lr in 0..1, got {final_lr}')
+    if batching not in ('length', 'pad'):
+        raise ValueError(f"batching must be 'length' or 'pad', got {batching!r}")
     n_dev = jax.local_device_count()
-    if batch_size % n_dev: raise ValueError(f'batch_size {batch_size} must be divisible by the {n_dev} JAX devices')
-    train_lines, eval_lines = lines if lines is not None else split_lines(load_lines(data), n_eval=n_eval)
+    if batch_size % n_dev:
+        raise ValueError(f'batch_size {batch_size} must be divisible '
+                         f'by the {n_dev} JAX devices')
+    train_lines, eval_lines = (lines if lines is not None
+                               else split_lines(load_lines(data), n_eval=n_eval))
     def stream(skip):
-        if batching == 'pad': return batch_stream(train_lines, batch_size, max_length, seed, skip=skip)
-        return length_batches(train_lines, tokens, max_length, seed=seed, multiple=n_dev, skip=skip)
-    next(stream(0)); data_generator(batch_size, max_length, eval_lines)    # bad data: fail before writing anything
-    model = model_fn('train') if model_fn else GRULM(vocab_size, d_model, n_layers, gru=gru)   # and a bad size too
-    with contextlib.closing(lock_run_dir(output_dir)):                    # one trainer per folder at a time
-        out = prepare_output_dir(output_dir, vocab_size=vocab_size, d_model=d_model, n_layers=n_layers)
+        if batching == 'pad':
+            return batch_stream(train_lines, batch_size, max_length, seed, skip=skip)
+        return length_batches(train_lines, tokens, max_length, seed=seed,
+                              multiple=n_dev, skip=skip)
+    # bad data: fail before writing anything
+    next(stream(0)); data_generator(batch_size, max_length, eval_lines)
+    # and a bad size too
+    model = (model_fn('train') if model_fn
+             else GRULM(vocab_size, d_model, n_layers, gru=gru))
+    # one trainer per folder at a time
+    with contextlib.closing(lock_run_dir(output_dir)):
+        out = prepare_output_dir(output_dir, vocab_size=vocab_size, d_model=d_model,
+                                 n_layers=n_layers)
         start = recover_checkpoint(out)
         t0, seconds0 = time.perf_counter(), checkpoint_seconds(out)
-        clock = lambda: seconds0 + time.perf_counter() - t0                   # training seconds, over resumed runs
+        # training seconds, over resumed runs
+        clock = lambda: seconds0 + time.perf_counter() - t0
         budget = minutes * 60 if minutes else None
         progress_at = (lambda s: clock() / budget) if budget else (lambda s: s / steps)
-        tasks = make_tasks(stream(start), batch_stream(eval_lines, batch_size, max_length, seed), lr,
-                           lr_schedule(lr, warmup, final_lr, progress_at), clip, checkpoint_every, n_eval_batches)
+        tasks = make_tasks(stream(start),
+                           batch_stream(eval_lines, batch_size, max_length, seed), lr,
+                           lr_schedule(lr, warmup, final_lr, progress_at), clip,
+                           checkpoint_every, n_eval_batches)
         last = None if budget else steps
-        loop, rec = make_loop(model, tasks, out, seed, eval_at=lambda s: s % eval_every == 0 or s == last,
-                              checkpoint_at=lambda s: s % checkpoint_every == 0 or s == last, clock=clock)
-        if loop.step != start: raise RuntimeError(f'checkpoint in {out} is at step {loop.step}, expected {start}')
+        loop, rec = make_loop(model, tasks, out, seed,
+                              eval_at=lambda s: s % eval_every == 0 or s == last,
+                              checkpoint_at=lambda s: (s % checkpoint_every == 0
+                                                       or s == last),
+                              clock=clock)
+        if loop.step != start:
+            raise RuntimeError(f'checkpoint in {out} is at step {loop.step}, '
+                               f'expected {start}')
         done = (lambda: clock() >= budget) if budget else (lambda: loop.step >= steps)
         if done():
-            if progress: print(f'{out}: already trained ({loop.step} steps, {clock()/60:.1f} min): nothing to do')
+            if progress: print(f'{out}: already trained ({loop.step} steps, '
+                               f'{clock()/60:.1f} min): nothing to do')
             return loop, rec.losses
         chunk = max(1, min(10, eval_every))
-        run_loop(loop, rec, done, position=(lambda: int(clock() - seconds0)) if budget else (lambda: loop.step - start),
+        run_loop(loop, rec, done,
+                 position=((lambda: int(clock() - seconds0)) if budget
+                           else (lambda: loop.step - start)),
                  total=int(budget) if budget else steps - start, progress=progress,
-                 chunk=(lambda: chunk) if budget else (lambda: min(chunk, steps - loop.step)))
+                 chunk=((lambda: chunk) if budget
+                        else (lambda: min(chunk, steps - loop.step))))
         if budget and loop.step % checkpoint_every:
-            with contextlib.redirect_stdout(io.StringIO()): loop.save_checkpoint('model')
+            with contextlib.redirect_stdout(io.StringIO()):
+                loop.save_checkpoint('model')
         if progress:
             ev = loop.history.get('eval', 'metrics/CrossEntropyLoss')
-            print(f'trained steps {start}..{loop.step} in {clock() - seconds0:.0f} s on {n_dev} device(s); '
-                  f'last train loss {_mean_loss(rec):.3f}' + (f', eval loss {ev[-1][1]:.3f}' if ev else ''))
+            print(f'trained steps {start}..{loop.step} in {clock() - seconds0:.0f} s '
+                  f'on {n_dev} device(s); '
+                  f'last train loss {_mean_loss(rec):.3f}'
+                  + (f', eval loss {ev[-1][1]:.3f}' if ev else ''))
         return loop, rec.losses
 
 # %% ../nbs/05c_train.ipynb #12be3c82
 def plot_losses(losses, loop=None, ax=None, smooth:int=10, title:str=''):
-    "Per-step training loss (and its running mean) plus, from `loop.history`, the evaluation loss."
+    ("Per-step training loss (and its running mean) plus, from `loop.history`, "
+     "the evaluation loss.")
     import matplotlib.pyplot as plt
     ax = ax or plt.subplots(figsize=(7, 3.2))[1]
     s, l = np.array([(int(a), float(b)) for a, b in losses]).T
     ax.plot(s, l, color='C0', alpha=0.3, lw=1, label='train (per step)')
-    if len(l) >= smooth: ax.plot(s[smooth - 1:], np.convolve(l, np.ones(smooth) / smooth, 'valid'), color='C0', label=f'train (mean of {smooth})')
-    if loop is not None and (ev := loop.history.get('eval', 'metrics/CrossEntropyLoss')):
-        ax.plot(*np.array([(int(a), float(b)) for a, b in ev]).T, 'o-', color='C3', label='eval (held-out lines)')
-    ax.set_xlabel('step'); ax.set_ylabel('cross-entropy (nats/char)'); ax.set_title(title); ax.legend()
+    if len(l) >= smooth:
+        ax.plot(s[smooth - 1:], np.convolve(l, np.ones(smooth) / smooth, 'valid'),
+                color='C0', label=f'train (mean of {smooth})')
+    if (loop is not None
+            and (ev := loop.history.get('eval', 'metrics/CrossEntropyLoss'))):
+        ax.plot(*np.array([(int(a), float(b)) for a, b in ev]).T, 'o-', color='C3',
+                label='eval (held-out lines)')
+    ax.set_xlabel('step'); ax.set_ylabel('cross-entropy (nats/char)')
+    ax.set_title(title); ax.legend()
     return ax
