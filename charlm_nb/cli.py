@@ -14,81 +14,103 @@ __all__ = ['USER_ERRORS', 'add_options', 'evaluate_cmd', 'sample_cmd', 'parser',
 _TYPES = dict(int=int, float=float, str=str, bool=bool)
 
 def _type_of(anno) -> type:
-    "The argparse type of an annotation such as `int`, `'float|None'` or none at all (`str`)."
+    ("The argparse type of an annotation such as `int`, `'float|None'` "
+     "or none at all (`str`).")
     names = [n.strip() for n in str(getattr(anno, '__name__', anno)).split('|')]
-    names = [n for n in names if n not in ('None', 'NoneType', '', str(inspect.Parameter.empty))]
+    names = [n for n in names
+             if n not in ('None', 'NoneType', '', str(inspect.Parameter.empty))]
     return _TYPES.get(names[0], str) if names else str
 
 def add_options(parser, func, skip=()) -> argparse.ArgumentParser:
-    "Add an option to `parser` for each parameter of `func` (but `skip`): name, type, default and help from its signature."
+    ("Add an option to `parser` for each parameter of `func` (but `skip`): "
+     "name, type, default and help from its signature.")
     for name, d in docments(func, full=True).items():
         if name in skip or name == 'return': continue
         flag, typ = '--' + name.replace('_', '-'), _type_of(d['anno'])
         required = d['default'] is inspect.Parameter.empty
         if typ is bool and not required:
-            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=d['default'], help=d['docment'])
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction,
+                                default=d['default'], help=d['docment'])
         else:
-            parser.add_argument(flag, type=typ, required=required, default=None if required else d['default'], help=d['docment'])
+            parser.add_argument(flag, type=typ, required=required,
+                                default=None if required else d['default'],
+                                help=d['docment'])
     return parser
 
 # %% ../nbs/08_cli.ipynb #204c059f
-USER_ERRORS = (ValueError, FileNotFoundError, NotADirectoryError, FileExistsError, OSError, FloatingPointError)
+USER_ERRORS = (ValueError, FileNotFoundError, NotADirectoryError, FileExistsError,
+               OSError, FloatingPointError)
 
 def _model_for(output_dir, pretrained, gru):
     "The model a command works on: the one trained in `output_dir`, or the shipped one."
     from charlm_nb.checkpoint import load_model
     from charlm_nb.model import load_pretrained
-    if pretrained and output_dir: raise ValueError('give --output-dir or --pretrained, not both')
+    if pretrained and output_dir:
+        raise ValueError('give --output-dir or --pretrained, not both')
     if pretrained: return load_pretrained(gru=gru)
-    if not output_dir: raise ValueError('give --output-dir (a folder trained with `charlm train`) or --pretrained')
+    if not output_dir:
+        raise ValueError('give --output-dir (a folder trained with `charlm train`) '
+                         'or --pretrained')
     return load_model(output_dir, gru=gru)
 
-def evaluate_cmd(output_dir:str|None=None, # folder of a model trained with `charlm train`
-                 pretrained:bool=False,    # use the model shipped with charlm_nb instead
-                 data:str|None=None, # the text it was trained on (default: the Shakespeare corpus)
-                 n_eval:int=1000,    # number of last lines held out
-                 batch_size:int=64,  # lines per evaluation batch
-                 gru:str='trax'):    # GRU layer: 'trax' or 'fast' (lesson 10); same weights
-    "Held-out log-perplexity of a trained model in both conventions, bits/char and perplexity."
+def evaluate_cmd(
+    output_dir:str|None=None, # folder of a model trained with `charlm train`
+    pretrained:bool=False,    # use the model shipped with charlm_nb instead
+    data:str|None=None, # the text it was trained on (default: the Shakespeare corpus)
+    n_eval:int=1000,    # number of last lines held out
+    batch_size:int=64,  # lines per evaluation batch
+    gru:str='trax'):    # GRU layer: 'trax' or 'fast' (lesson 10); same weights
+    ("Held-out log-perplexity of a trained model in both conventions, "
+     "bits/char and perplexity.")
     from charlm_nb.data import load_lines, split_lines
     from charlm_nb.perplexity import evaluate
     model = _model_for(output_dir, pretrained, gru)
     _, held_out = split_lines(load_lines(data), n_eval=n_eval)
     r = evaluate(model, held_out, batch_size=batch_size)
-    print(f"{output_dir or 'shipped model'}: {r['lines']} held-out lines, {r['chars']:,} characters (incl. one EOS per line)")
-    print(f"token-weighted: {r['token_nats']:.4f} nats/char  {r['token_bits']:.4f} bits/char  "
-          f"perplexity {r['token_perplexity']:.3f}")
-    print(f"per-line mean:  {r['line_nats']:.4f} nats/char  {r['line_bits']:.4f} bits/char  "
-          f"perplexity {r['line_perplexity']:.3f}")
+    print(f"{output_dir or 'shipped model'}: {r['lines']} held-out lines, "
+          f"{r['chars']:,} characters (incl. one EOS per line)")
+    print(f"token-weighted: {r['token_nats']:.4f} nats/char  "
+          f"{r['token_bits']:.4f} bits/char  perplexity {r['token_perplexity']:.3f}")
+    print(f"per-line mean:  {r['line_nats']:.4f} nats/char  "
+          f"{r['line_bits']:.4f} bits/char  perplexity {r['line_perplexity']:.3f}")
     return r
 
-def sample_cmd(output_dir:str|None=None, # folder of a model trained with `charlm train`
-               pretrained:bool=False,  # use the model shipped with charlm_nb instead
-               prefix:str='',          # text to continue (may be empty)
-               num_chars:int=300,      # characters to generate
-               temperature:float=0.8,  # 0: greedy; 1: the model's distribution
-               seed:int|None=None,     # random seed (default: a new one each run)
-               gru:str='trax'):        # GRU layer: 'trax' or 'fast' (lesson 10); same weights
+def sample_cmd(
+    output_dir:str|None=None, # folder of a model trained with `charlm train`
+    pretrained:bool=False,  # use the model shipped with charlm_nb instead
+    prefix:str='',          # text to continue (may be empty)
+    num_chars:int=300,      # characters to generate
+    temperature:float=0.8,  # 0: greedy; 1: the model's distribution
+    seed:int|None=None,     # random seed (default: a new one each run)
+    gru:str='trax'):        # GRU layer: 'trax' or 'fast' (lesson 10); same weights
     "Generate text from a trained model, printed as it is produced."
     from charlm_nb.sampling import sample_stream, _encode_prefix
-    _encode_prefix(prefix)                                     # a prefix the model cannot read: error before loading
+    # a prefix the model cannot read: error before loading
+    _encode_prefix(prefix)
     model = _model_for(output_dir, pretrained, gru)
     sys.stdout.write(prefix); sys.stdout.flush()
-    for ch in sample_stream(model, prefix, num_chars, temperature, seed, multiline=True):
+    for ch in sample_stream(model, prefix, num_chars, temperature, seed,
+                            multiline=True):
         sys.stdout.write(ch); sys.stdout.flush()
     sys.stdout.write('\n')
 
 # %% ../nbs/08_cli.ipynb #6dc30853
 def parser() -> argparse.ArgumentParser:
-    "The `charlm` command line: sub-commands and their options, generated from the functions' signatures."
+    ("The `charlm` command line: sub-commands and their options, "
+     "generated from the functions' signatures.")
     from charlm_nb.train import train_model
-    p = argparse.ArgumentParser(prog='charlm', description='Character-level GRU language models (charlm_nb).', allow_abbrev=False)
+    p = argparse.ArgumentParser(
+        prog='charlm', description='Character-level GRU language models (charlm_nb).',
+        allow_abbrev=False)
     sub = p.add_subparsers(dest='command', required=True)
     for name, func, skip, about in [
-            ('train', train_model, ('lines', 'progress', 'vocab_size', 'model_fn'), 'train a GRU language model, or resume training in --output-dir'),
-            ('eval', evaluate_cmd, (), 'held-out log-perplexity of a trained model, both conventions, and bits/char'),
+            ('train', train_model, ('lines', 'progress', 'vocab_size', 'model_fn'),
+             'train a GRU language model, or resume training in --output-dir'),
+            ('eval', evaluate_cmd, (), 'held-out log-perplexity of a trained model, '
+                                       'both conventions, and bits/char'),
             ('sample', sample_cmd, (), 'generate text, printed as it is produced')]:
-        s = sub.add_parser(name, help=about, description=func.__doc__, allow_abbrev=False,
+        s = sub.add_parser(name, help=about, description=func.__doc__,
+                           allow_abbrev=False,
                            formatter_class=argparse.ArgumentDefaultsHelpFormatter)
         add_options(s, func, skip).set_defaults(func=func, skip=skip)
     return p

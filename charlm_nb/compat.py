@@ -4,7 +4,8 @@
 
 # %% ../nbs/90_compat.ipynb #f64701c1
 from __future__ import annotations
-import glob, importlib.abc, importlib.machinery, inspect, os, shutil, sys, types, warnings
+import glob, importlib.abc, importlib.machinery, inspect, os, shutil, sys, types, \
+       warnings
 
 # %% auto #0
 __all__ = ['MODULE_PATCHES', 'STUB_CANDIDATES', 'gfile', 'QUIET_WARNINGS', 'STUBBED', 'FastInspect', 'safe_tree_unflatten',
@@ -12,23 +13,28 @@ __all__ = ['MODULE_PATCHES', 'STUB_CANDIDATES', 'gfile', 'QUIET_WARNINGS', 'STUB
 
 # %% ../nbs/90_compat.ipynb #84a511c4
 class FastInspect(types.ModuleType):
-    "Stand-in for the `inspect` module: `stack()` walks frames without reading source; all else is `inspect`'s."
+    ("Stand-in for the `inspect` module: `stack()` walks frames without reading "
+     "source; all else is `inspect`'s.")
     def __getattr__(self, name): return getattr(inspect, name)
 
     @staticmethod
     def stack(context=1):
-        "The caller's stack as `inspect.FrameInfo`s, outermost last, with no `code_context` (cheap)."
+        ("The caller's stack as `inspect.FrameInfo`s, outermost last, "
+         "with no `code_context` (cheap).")
         f, out = sys._getframe(1), []
         while f is not None:
-            out.append(inspect.FrameInfo(f, f.f_code.co_filename, f.f_lineno, f.f_code.co_name, None, None))
+            out.append(inspect.FrameInfo(f, f.f_code.co_filename, f.f_lineno,
+                                         f.f_code.co_name, None, None))
             f = f.f_back
         return out
 
 # %% ../nbs/90_compat.ipynb #c8962bec
 def safe_tree_unflatten(orig):
-    "Wrap trax's `tree_unflatten` so that array leaves never meet `tree in copy_from_tree` (a `TypeError` in new JAX)."
+    ("Wrap trax's `tree_unflatten` so that array leaves never meet "
+     "`tree in copy_from_tree` (a `TypeError` in new JAX).")
     def tree_unflatten(flat, tree, copy_from_tree=None):
-        if copy_from_tree is not None and hasattr(tree, 'shape'): return flat[0], flat[1:]
+        if copy_from_tree is not None and hasattr(tree, 'shape'):
+            return flat[0], flat[1:]
         return orig(flat, tree, copy_from_tree=copy_from_tree)
     tree_unflatten.__doc__, tree_unflatten.__wrapped__ = orig.__doc__, orig
     return tree_unflatten
@@ -51,15 +57,20 @@ def _after(fix):
 def _fast_inspect(m): m.inspect = FastInspect('inspect')
 
 def _safe_unflatten(m):
-    if not hasattr(m.tree_unflatten, '__wrapped__'): m.tree_unflatten = safe_tree_unflatten(m.tree_unflatten)
+    if not hasattr(m.tree_unflatten, '__wrapped__'):
+        m.tree_unflatten = safe_tree_unflatten(m.tree_unflatten)
 
 def _on_cpu(m):
-    if not hasattr(m.on_cpu, '__wrapped__'): m.on_cpu = keep_sharding_on_cpu_host(m.on_cpu)
+    if not hasattr(m.on_cpu, '__wrapped__'):
+        m.on_cpu = keep_sharding_on_cpu_host(m.on_cpu)
 
-MODULE_PATCHES = {'trax.layers.assert_shape': _after(_fast_inspect),      # fast import
-                  'trax.fastmath.numpy': _after(_safe_unflatten),         # checkpoint restore on new JAX
-                  'trax.layers.acceleration': _after(_on_cpu),            # multi-device training on CPU hosts
-                  'trax.jaxboard': _keep_matplotlib_backend}              # inline plots keep working
+MODULE_PATCHES = {'trax.layers.assert_shape': _after(_fast_inspect),  # fast import
+                  # checkpoint restore on new JAX
+                  'trax.fastmath.numpy': _after(_safe_unflatten),
+                  # multi-device training on CPU hosts
+                  'trax.layers.acceleration': _after(_on_cpu),
+                  # inline plots keep working
+                  'trax.jaxboard': _keep_matplotlib_backend}
 
 class _ModulePatcher(importlib.abc.MetaPathFinder):
     "Import hook: run the module named `name` through `MODULE_PATCHES[name]`."
@@ -76,38 +87,46 @@ class _ModulePatcher(importlib.abc.MetaPathFinder):
 STUB_CANDIDATES = ('tensorflow', 'tensorflow_text', 'tensorflow_datasets', 'gym')
 
 def absent_packages(names=STUB_CANDIDATES):
-    "The names among `names` that no `sys.path` entry provides (import hooks, such as our stubs, are ignored)."
-    return tuple(n for n in names if importlib.machinery.PathFinder.find_spec(n) is None)
+    ("The names among `names` that no `sys.path` entry provides "
+     "(import hooks, such as our stubs, are ignored).")
+    return tuple(n for n in names
+                 if importlib.machinery.PathFinder.find_spec(n) is None)
 
 # %% ../nbs/90_compat.ipynb #7c199714
 def _rename(src, dst, overwrite=False):
-    if not overwrite and os.path.exists(dst): raise FileExistsError(f'gfile.rename: {dst} exists (overwrite=False)')
+    if not overwrite and os.path.exists(dst):
+        raise FileExistsError(f'gfile.rename: {dst} exists (overwrite=False)')
     os.replace(src, dst)
 
 def _copy(src, dst, overwrite=False):
-    if not overwrite and os.path.exists(dst): raise FileExistsError(f'gfile.copy: {dst} exists (overwrite=False)')
+    if not overwrite and os.path.exists(dst):
+        raise FileExistsError(f'gfile.copy: {dst} exists (overwrite=False)')
     shutil.copyfile(src, dst)
 
 def _makedirs(path): os.makedirs(path, exist_ok=True)
 
 gfile = types.SimpleNamespace(
-    GFile=open, Open=open, exists=os.path.exists, isdir=os.path.isdir, listdir=os.listdir, glob=glob.glob,
-    makedirs=_makedirs, MakeDirs=_makedirs, mkdir=os.mkdir, remove=os.remove, rmtree=shutil.rmtree,
+    GFile=open, Open=open, exists=os.path.exists, isdir=os.path.isdir,
+    listdir=os.listdir, glob=glob.glob, makedirs=_makedirs, MakeDirs=_makedirs,
+    mkdir=os.mkdir, remove=os.remove, rmtree=shutil.rmtree,
     rename=_rename, copy=_copy, stat=os.stat)
 
 # %% ../nbs/90_compat.ipynb #29093d77
 class _PlaceholderMeta(type):
-    "Metaclass of placeholders: attributes and calls give further placeholders; subclassing works."
+    ("Metaclass of placeholders: attributes and calls give further placeholders; "
+     "subclassing works.")
     def __getattr__(cls, a):
         if a.startswith('__'): raise AttributeError(a)
         return _placeholder(f'{cls.__qualname__}.{a}')
     def __call__(cls, *args, **kwargs):
-        if cls.__dict__.get('_charlm_placeholder'): return _placeholder(f'{cls.__qualname__}()')
+        if cls.__dict__.get('_charlm_placeholder'):
+            return _placeholder(f'{cls.__qualname__}()')
         return super().__call__(*args, **kwargs)   # a real subclass of a placeholder
     def __repr__(cls): return f'<charlm_nb.compat placeholder {cls.__qualname__}>'
 
 def _placeholder(name):
-    return _PlaceholderMeta(name.rsplit('.', 1)[-1], (), {'_charlm_placeholder': True, '__qualname__': name})
+    return _PlaceholderMeta(name.rsplit('.', 1)[-1], (),
+                            {'_charlm_placeholder': True, '__qualname__': name})
 
 class _StubModule(types.ModuleType):
     "A stub package: every missing attribute is a placeholder."
@@ -119,7 +138,8 @@ class _StubFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     "Import hook that serves stub packages for `roots` and their submodules."
     def __init__(self, roots): self.roots = frozenset(roots)
     def find_spec(self, name, path, target=None):
-        if name.partition('.')[0] in self.roots: return importlib.machinery.ModuleSpec(name, self, is_package=True)
+        if name.partition('.')[0] in self.roots:
+            return importlib.machinery.ModuleSpec(name, self, is_package=True)
     def create_module(self, spec):
         m = _StubModule(spec.name)
         m.__path__ = []
@@ -128,20 +148,24 @@ class _StubFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         if m.__name__ in ('tensorflow', 'tensorflow.compat.v1', 'tensorflow.compat.v2'):
             m.io = types.SimpleNamespace(gfile=gfile)
             m.random = types.SimpleNamespace(set_seed=lambda seed: None)
-            m.is_tensor = lambda x: False     # other libraries (matplotlib) ask a loaded `tensorflow` this
+            # other libraries (matplotlib) ask a loaded `tensorflow` this
+            m.is_tensor = lambda x: False
 
 # %% ../nbs/90_compat.ipynb #ca7b849b
 def device_put_replicated(x, devices):
-    "Stand-in for the removed `jax.device_put_replicated`: `x` stacked once per device and laid out as `jax.pmap` expects."
+    ("Stand-in for the removed `jax.device_put_replicated`: `x` stacked once per "
+     "device and laid out as `jax.pmap` expects.")
     import jax, numpy as np
     x = np.asarray(x)
     stacked = np.broadcast_to(x, (len(devices),) + x.shape)
     if len(devices) == 1: return jax.device_put(stacked, devices[0])
-    return jax.pmap(lambda a: a, devices=devices)(stacked)   # pmap's own output sharding: one slice per device
+    # pmap's own output sharding: one slice per device
+    return jax.pmap(lambda a: a, devices=devices)(stacked)
 
 # %% ../nbs/90_compat.ipynb #7539d9ca
 def keep_sharding_on_cpu_host(on_cpu):
-    "Wrap trax's `on_cpu` so that, when JAX's default backend is the CPU, arrays keep their (multi-device) placement."
+    ("Wrap trax's `on_cpu` so that, when JAX's default backend is the CPU, "
+     "arrays keep their (multi-device) placement.")
     def on_cpu_(x):
         import jax
         return x if jax.default_backend() == 'cpu' else on_cpu(x)
@@ -149,7 +173,8 @@ def keep_sharding_on_cpu_host(on_cpu):
     return on_cpu_
 
 # %% ../nbs/90_compat.ipynb #37334a67
-QUIET_WARNINGS = (r'GzipFile was opened for writing', r'jax\.process_count has been renamed')
+QUIET_WARNINGS = (r'GzipFile was opened for writing',
+                  r'jax\.process_count has been renamed')
 
 def _quiet():
     for msg in QUIET_WARNINGS: warnings.filterwarnings('ignore', message=msg)
@@ -160,21 +185,26 @@ STUBBED: tuple = ()   # the packages this process serves as stubs (set by `insta
 def _patch_jax():
     "Supply what trax calls and JAX removed; True when JAX had it already."
     import jax
-    if getattr(jax, 'device_put_replicated', device_put_replicated) is not device_put_replicated: return True
+    if (getattr(jax, 'device_put_replicated', device_put_replicated)
+            is not device_put_replicated): return True
     jax.device_put_replicated = device_put_replicated
     return False
 
 def install():
-    "Install the import hooks (module patches, stubs for absent packages) and the JAX patches; idempotent."
+    ("Install the import hooks (module patches, stubs for absent packages) "
+     "and the JAX patches; idempotent.")
     global STUBBED
     if not any(isinstance(f, _ModulePatcher) for f in sys.meta_path):
         sys.meta_path.insert(0, _ModulePatcher())
         STUBBED = absent_packages()
-        if STUBBED: sys.meta_path.append(_StubFinder(STUBBED))   # last: real packages always win
-    for name, patch in MODULE_PATCHES.items():              # trax imported before us: patch in place
+        # last: real packages always win
+        if STUBBED: sys.meta_path.append(_StubFinder(STUBBED))
+    # trax imported before us: patch in place
+    for name, patch in MODULE_PATCHES.items():
         if name in sys.modules: patch(sys.modules[name], lambda m: None)
     _quiet()
     jax_has_it = 'native' if _patch_jax() else 'supplied'
-    return dict(patched_modules=tuple(MODULE_PATCHES), stubbed=STUBBED, jax_device_put_replicated=jax_has_it)
+    return dict(patched_modules=tuple(MODULE_PATCHES), stubbed=STUBBED,
+                jax_device_put_replicated=jax_has_it)
 
 install()

@@ -91,7 +91,8 @@ def lesson_pages(nbs:Path) -> list:
         if group is None:
             raise ValueError(f'{p.name}: number {n} is in no group of {GROUPS}')
         seen[group] = k = seen.get(group, 0) + 1
-        label = chr(ord('A') + k - 1) if group == 'Appendix' else p.name.split('_')[0]   # 05, 05b, ...
+        # 05, 05b, ...
+        label = chr(ord('A') + k - 1) if group == 'Appendix' else p.name.split('_')[0]
         title = notebook_title(json.loads(p.read_text(encoding='utf-8')))
         pages.append(dict(nb=p.name, page=page_name(p), title=title, group=group,
                           label=label))

@@ -14,19 +14,28 @@ __all__ = ['log_perplexity', 'calculate_perplexity', 'bits_per_char', 'line_log_
 def _picked(preds, target, pad_id):
     preds, target = np.asarray(preds), np.asarray(target)
     if preds.ndim != 3 or target.shape != preds.shape[:2]:
-        raise ValueError(f'preds must be (batch, length, vocab) and target (batch, length); got {preds.shape} and {target.shape}')
-    if not np.issubdtype(target.dtype, np.integer) or target.min(initial=0) < 0 or target.max(initial=0) >= preds.shape[2]:
+        raise ValueError(f'preds must be (batch, length, vocab) and target '
+                         f'(batch, length); got {preds.shape} and {target.shape}')
+    if (not np.issubdtype(target.dtype, np.integer) or target.min(initial=0) < 0
+            or target.max(initial=0) >= preds.shape[2]):
         raise ValueError(f'target must hold integer codes in 0..{preds.shape[2] - 1}')
-    if preds.size and (preds.max() > 1e-6 or np.abs(np.exp(preds).sum(-1) - 1).max() > 1e-3):
-        raise ValueError('preds must be log-probabilities (each row: values <= 0 whose exp sums to 1), '
-                         'e.g. the output of the model\'s LogSoftmax; got raw scores or probabilities?')
-    log_p = np.take_along_axis(preds, target[..., None], axis=-1)[..., 0].astype(np.float64)
+    if preds.size and (preds.max() > 1e-6
+                       or np.abs(np.exp(preds).sum(-1) - 1).max() > 1e-3):
+        raise ValueError('preds must be log-probabilities '
+                         '(each row: values <= 0 whose exp sums to 1), '
+                         'e.g. the output of the model\'s LogSoftmax; '
+                         'got raw scores or probabilities?')
+    log_p = np.take_along_axis(preds, target[..., None],
+                               axis=-1)[..., 0].astype(np.float64)
     real = target != pad_id
-    if not real.any(): raise ValueError('no real tokens: every target is padding, so there is no perplexity to compute')
+    if not real.any():
+        raise ValueError('no real tokens: every target is padding, '
+                         'so there is no perplexity to compute')
     return log_p, real
 
 def log_perplexity(preds, target, average:str='token', pad_id:int=0) -> float:
-    "Mean negative log-probability (nats/char) of `target` under `preds`, padding masked; `average` is 'token' or 'line'."
+    ("Mean negative log-probability (nats/char) of `target` under `preds`, "
+     "padding masked; `average` is 'token' or 'line'.")
     log_p, real = _picked(preds, target, pad_id)
     if average == 'token': return float(-(log_p * real).sum() / real.sum())
     if average == 'line':
@@ -44,28 +53,32 @@ def bits_per_char(log_ppx:float) -> float:
 
 # %% ../nbs/06_perplexity.ipynb #c1d43176
 def line_log_probs(model, lines, batch_size:int=64, line_to_tensor=None):
-    "Per-line (sum of log-probs, number of real tokens) of `lines` under an eval-mode trax `model`, in order."
+    ("Per-line (sum of log-probs, number of real tokens) of `lines` "
+     "under an eval-mode trax `model`, in order.")
     from charlm_nb.data import line_to_tensor as ltt, pad_codes, check_counts
     from charlm_nb.model import jit_forward
     encode = line_to_tensor or ltt
     if len(lines) == 0: raise ValueError('no lines to evaluate')
     check_counts(batch_size=batch_size)
-    fwd = jit_forward(model)                                      # compiled once per model and shape
+    fwd = jit_forward(model)                      # compiled once per model and shape
     sums, counts = [], []
     for i in range(0, len(lines), batch_size):
         codes = [encode(l) for l in lines[i:i + batch_size]]
         L = -(-max(map(len, codes)) // 16) * 16
-        x = pad_codes(codes, L, n_rows=batch_size)                  # fixed batch size: one shape per L
+        x = pad_codes(codes, L, n_rows=batch_size)  # fixed batch size: one shape per L
         preds = np.asarray(fwd(x))[:len(codes)]
-        log_p = np.take_along_axis(preds, x[:len(codes), :, None], -1)[..., 0].astype(np.float64)
+        log_p = np.take_along_axis(preds, x[:len(codes), :, None],
+                                   -1)[..., 0].astype(np.float64)
         real = x[:len(codes)] != 0
         sums += list((log_p * real).sum(1)); counts += list(real.sum(1))
     return np.array(sums), np.array(counts)
 
 def evaluate(model, lines, batch_size:int=64) -> dict:
-    "Both log-perplexity conventions (nats/char), bits/char and perplexity of `model` on `lines`."
+    ("Both log-perplexity conventions (nats/char), bits/char and perplexity "
+     "of `model` on `lines`.")
     sums, counts = line_log_probs(model, lines, batch_size)
     token, line = float(-sums.sum() / counts.sum()), float(-np.mean(sums / counts))
-    return dict(lines=len(lines), chars=int(counts.sum()), token_nats=token, line_nats=line,
+    return dict(lines=len(lines), chars=int(counts.sum()),
+                token_nats=token, line_nats=line,
                 token_bits=bits_per_char(token), line_bits=bits_per_char(line),
                 token_perplexity=math.exp(token), line_perplexity=math.exp(line))

@@ -16,12 +16,14 @@ __all__ = ['gumbel_sample', 'predict', 'sample_stream', 'generate', 'time_sample
 
 # %% ../nbs/07_sampling.ipynb #9d45c1a9
 def _check_temperature(temperature):
-    if not (isinstance(temperature, (int, float, np.floating)) and math.isfinite(temperature)):
+    if not (isinstance(temperature, (int, float, np.floating))
+            and math.isfinite(temperature)):
         raise ValueError(f'temperature must be a finite number, got {temperature!r}')
     if temperature < 0: raise ValueError(f'temperature must be >= 0, got {temperature}')
 
 def gumbel_sample(log_probs, temperature:float=1.0, rng=None):
-    "Index of the argmax of `log_probs + temperature * Gumbel noise` along the last axis (greedy at `temperature=0`)."
+    ("Index of the argmax of `log_probs + temperature * Gumbel noise` "
+     "along the last axis (greedy at `temperature=0`).")
     _check_temperature(temperature)
     log_probs = np.asarray(log_probs)
     if temperature == 0: return np.argmax(log_probs, axis=-1)
@@ -41,13 +43,15 @@ def _check_sampling_args(num_chars, temperature):
     check_counts(num_chars=num_chars)
     _check_temperature(temperature)
 
-def predict(num_chars:int, prefix:str, model, temperature:float=1.0, rng=None, EOS_int:int=1, stop_at_eos:bool=True) -> str:
-    "The course's sampler: `prefix` plus up to `num_chars` characters, re-running the eval-mode `model` on the whole padded sequence each step."
+def predict(num_chars:int, prefix:str, model, temperature:float=1.0, rng=None,
+            EOS_int:int=1, stop_at_eos:bool=True) -> str:
+    ("The course's sampler: `prefix` plus up to `num_chars` characters, re-running "
+     "the eval-mode `model` on the whole padded sequence each step.")
     _check_sampling_args(num_chars, temperature)
     inp = _encode_prefix(prefix)
-    rng = np.random.default_rng(rng)                           # passes a Generator through unchanged
+    rng = np.random.default_rng(rng)             # passes a Generator through unchanged
     max_len = len(inp) + num_chars
-    fwd = jit_forward(model)                                   # compiled once per model and shape
+    fwd = jit_forward(model)                     # compiled once per model and shape
     result = list(prefix)
     for _ in range(num_chars):
         cur = np.array([inp + [0] * (max_len - len(inp))], np.int32)
@@ -58,44 +62,56 @@ def predict(num_chars:int, prefix:str, model, temperature:float=1.0, rng=None, E
     return ''.join(result)
 
 # %% ../nbs/07_sampling.ipynb #3312fdb8
-def sample_stream(model, prefix:str='', num_chars:int=200, temperature:float=1.0, rng=None,
-                  EOS_int:int=1, multiline:bool=False):
-    "Yield up to `num_chars` characters after `prefix`, one per predict-mode call of `model`'s weights (GRU state carried)."
+def sample_stream(model, prefix:str='', num_chars:int=200, temperature:float=1.0,
+                  rng=None, EOS_int:int=1, multiline:bool=False):
+    ("Yield up to `num_chars` characters after `prefix`, one per predict-mode call "
+     "of `model`'s weights (GRU state carried).")
     _check_sampling_args(num_chars, temperature)
     codes = _encode_prefix(prefix)
     rng = np.random.default_rng(rng)
-    def make():                                                   # once per model: a predict-mode twin, its step compiled
+    # once per model: a predict-mode twin, its step compiled
+    def make():
         pmodel = predict_model_like(model, **config_of(model))
         return jax.jit(pmodel.pure_fn), pmodel.state, jax.random.PRNGKey(0)
     step, state0, key = cached(model, 'step', make)
     weights, state = model.weights, state0
-    seq = [0] + codes                                             # start symbol, then the prefix, one code per call
+    # start symbol, then the prefix, one code per call
+    seq = [0] + codes
     for c in seq[:-1]: _, state = step(np.array([[c]], np.int32), weights, state, key)
     x, n = np.array([[seq[-1]]], np.int32), 0
     while n < num_chars:
         log_probs, state = step(x, weights, state, key)
-        nxt = int(gumbel_sample(_no_padding(np.asarray(log_probs)[0, -1]), temperature, rng))
+        nxt = int(gumbel_sample(_no_padding(np.asarray(log_probs)[0, -1]),
+                                temperature, rng))
         if nxt == EOS_int:
             if not multiline: return
             yield '\n'; n += 1
-            x, state = np.array([[0]], np.int32), state0           # a new line starts from scratch
+            # a new line starts from scratch
+            x, state = np.array([[0]], np.int32), state0
             continue
         yield chr(nxt); n += 1
         x = np.array([[nxt]], np.int32)
 
-def generate(model, prefix:str='', num_chars:int=200, temperature:float=1.0, rng=None, multiline:bool=False) -> str:
+def generate(model, prefix:str='', num_chars:int=200, temperature:float=1.0, rng=None,
+             multiline:bool=False) -> str:
     "`prefix` plus the characters `sample_stream` yields."
-    return prefix + ''.join(sample_stream(model, prefix, num_chars, temperature, rng, multiline=multiline))
+    return prefix + ''.join(sample_stream(model, prefix, num_chars, temperature, rng,
+                                          multiline=multiline))
 
 # %% ../nbs/07_sampling.ipynb #9dcf120b
 def time_samplers(model, num_chars:int=200, prefix:str='to be', repeat:int=2) -> dict:
-    "Seconds to produce `num_chars` greedy characters with `predict` and with the stateful sampler (best of `repeat`, after warm-up)."
-    def fast(): return ''.join(sample_stream(model, prefix, num_chars, temperature=0, multiline=True))
-    def naive(): return predict(num_chars, prefix, model, temperature=0, stop_at_eos=False)
+    ("Seconds to produce `num_chars` greedy characters with `predict` and with the "
+     "stateful sampler (best of `repeat`, after warm-up).")
+    def fast():
+        return ''.join(sample_stream(model, prefix, num_chars, temperature=0,
+                                     multiline=True))
+    def naive():
+        return predict(num_chars, prefix, model, temperature=0, stop_at_eos=False)
     out = {}
     for name, f in (('naive predict', naive), ('stateful', fast)):
         f()
         ts = []
-        for _ in range(repeat): t = time.perf_counter(); f(); ts.append(time.perf_counter() - t)
+        for _ in range(repeat):
+            t = time.perf_counter(); f(); ts.append(time.perf_counter() - t)
         out[name] = min(ts)
     return out
