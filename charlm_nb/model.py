@@ -124,8 +124,9 @@ def config_of(model) -> dict:
      "read from its layers and weights.")
     emb = model.sublayers[1].weights
     grus = [l for l in model.sublayers if l.name.startswith('GRU')]
-    return dict(vocab_size=emb.shape[0], d_model=emb.shape[1], n_layers=len(grus),
-                gru=next(k for k, v in GRU_LAYERS.items() if type(grus[0]) is v))
+    classes = {k: v for k, v in GRU_LAYERS.items() if isinstance(v, type)}  # tl.GRU: a function
+    gru = next((k for k, v in classes.items() if isinstance(grus[0], v)), 'trax')
+    return dict(vocab_size=emb.shape[0], d_model=emb.shape[1], n_layers=len(grus), gru=gru)
 
 # %% ../nbs/05_model.ipynb #ec53fff7
 def cached(model, key, make):
