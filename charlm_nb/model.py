@@ -94,6 +94,7 @@ def load_pretrained(mode:str='eval', gru:str='trax'):
                                 f'reinstall charlm_nb')
     model = GRULM(**{k: card['config'][k] for k in CONFIG_KEYS}, mode=mode, gru=gru)
     model.init(trax.shapes.ShapeDtype((1, 1), np.int32))
+    model.rng = jax.random.PRNGKey(0)     # concrete keys for every layer (init leaves traced ones)
     with np.load(f) as z: arrays = [z[f'w{i}'] for i in range(len(z.files))]
     return set_weights(model, arrays, source=str(f))
 
@@ -110,6 +111,7 @@ def predict_model_like(model, make=GRULM, batch_size:int=1, **config):
      "ready for one-code-at-a-time calls.")
     m = make(mode='predict', **config)
     m.init(trax.shapes.ShapeDtype((batch_size, 1), np.int32))
+    m.rng = jax.random.PRNGKey(0)                  # concrete keys: nothing created inside a trace
     m.weights = model.weights
     return m
 
@@ -139,9 +141,13 @@ def cached(model, key, make):
 def jit_forward(model):
     ("`x -> model(x)` compiled once per model (and once per input shape), "
      "with the model's current weights.")
-    fwd = cached(model, 'forward',
-                 lambda: jax.jit(lambda x, w, s, r: model.pure_fn(x, w, s, r)[0]))
     key = jax.random.PRNGKey(0)
+    def make():
+        # Trax creates a layer's key on first use: inside a trace it would leak into the
+        # layer, so every layer gets a concrete one now (our models draw no randomness)
+        model.rng = key
+        return jax.jit(lambda x, w, s, r: model.pure_fn(x, w, s, r)[0])
+    fwd = cached(model, 'forward', make)
     return lambda x: fwd(x, model.weights, model.state, key)
 
 # %% ../nbs/05_model.ipynb #f1bba4bb
