@@ -28,7 +28,7 @@ def main():
         t = time.perf_counter()
         charlm = [shutil.which('charlm') or sys.executable, *([] if shutil.which('charlm') else
                   ['-c', 'import sys; from charlm_nb.cli import main; sys.exit(main())'])]
-        r = subprocess.run([*charlm, 'train', '--output-dir', str(out), '--no-progress', *args],
+        r = subprocess.run([*charlm, 'train', '--output-dir', str(out), *args],
                            capture_output=True, text=True)
         wall = time.perf_counter() - t
         if r.returncode: sys.exit(f'charlm train failed ({r.returncode}):\n{r.stderr[-3000:]}')
