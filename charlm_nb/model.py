@@ -94,7 +94,8 @@ def load_pretrained(mode:str='eval', gru:str='trax'):
                                 f'reinstall charlm_nb')
     model = GRULM(**{k: card['config'][k] for k in CONFIG_KEYS}, mode=mode, gru=gru)
     model.init(trax.shapes.ShapeDtype((1, 1), np.int32))
-    model.rng = jax.random.PRNGKey(0)     # concrete keys for every layer (init leaves traced ones)
+    # concrete keys for every layer (Trax's init leaves traced ones in the sublayers)
+    model.rng = jax.random.PRNGKey(0)
     with np.load(f) as z: arrays = [z[f'w{i}'] for i in range(len(z.files))]
     return set_weights(model, arrays, source=str(f))
 
@@ -111,7 +112,7 @@ def predict_model_like(model, make=GRULM, batch_size:int=1, **config):
      "ready for one-code-at-a-time calls.")
     m = make(mode='predict', **config)
     m.init(trax.shapes.ShapeDtype((batch_size, 1), np.int32))
-    m.rng = jax.random.PRNGKey(0)                  # concrete keys: nothing created inside a trace
+    m.rng = jax.random.PRNGKey(0)          # concrete keys: none created in a trace
     m.weights = model.weights
     return m
 
@@ -126,9 +127,11 @@ def config_of(model) -> dict:
      "read from its layers and weights.")
     emb = model.sublayers[1].weights
     grus = [l for l in model.sublayers if l.name.startswith('GRU')]
-    classes = {k: v for k, v in GRU_LAYERS.items() if isinstance(v, type)}  # tl.GRU: a function
+    # tl.GRU is a function that builds a Serial, FastGRU a class
+    classes = {k: v for k, v in GRU_LAYERS.items() if isinstance(v, type)}
     gru = next((k for k, v in classes.items() if isinstance(grus[0], v)), 'trax')
-    return dict(vocab_size=emb.shape[0], d_model=emb.shape[1], n_layers=len(grus), gru=gru)
+    return dict(vocab_size=emb.shape[0], d_model=emb.shape[1], n_layers=len(grus),
+                gru=gru)
 
 # %% ../nbs/05_model.ipynb #ec53fff7
 def cached(model, key, make):
