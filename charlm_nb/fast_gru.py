@@ -4,7 +4,6 @@
 
 # %% ../nbs/10_fast_gru.ipynb #5713bdb4
 from __future__ import annotations
-import numpy as np
 import charlm_nb.compat
 import jax, jax.numpy as jnp
 import trax
