@@ -272,7 +272,7 @@ def train_model(
                  total=int(budget) if budget else steps - start, progress=progress,
                  chunk=((lambda: chunk) if budget
                         else (lambda: min(chunk, steps - loop.step))))
-        if budget and loop.step % checkpoint_every:
+        if budget:                       # the final state, saved with the final clock
             with contextlib.redirect_stdout(io.StringIO()):
                 loop.save_checkpoint('model')
         if progress:
