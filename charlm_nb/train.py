@@ -193,6 +193,8 @@ def train_model(
     clip:float=1.0,                 # gradient-norm clipping
     # a text file or folder of .txt files (default: the Shakespeare corpus)
     data=None,
+    # a character outside 2..255 in the text: 'strict' (an error) or 'replace' (by '?')
+    errors:str='strict',
     # held-out lines: the last ones of the text, never trained on
     n_eval:int=1000,
     seed:int=0,                     # weights' and batches' random seed
@@ -226,7 +228,8 @@ def train_model(
         raise ValueError(f'batch_size {batch_size} must be divisible '
                          f'by the {n_dev} JAX devices')
     train_lines, eval_lines = (lines if lines is not None
-                               else split_lines(load_lines(data), n_eval=n_eval))
+                               else split_lines(load_lines(data, errors=errors),
+                                                n_eval=n_eval))
     def stream(skip):
         if batching == 'pad':
             return batch_stream(train_lines, batch_size, max_length, seed, skip=skip)
