@@ -81,31 +81,36 @@ def text_files(data:str|Path|None=None, cache:str|Path|None=None) -> list:
     return [p]
 
 def _checked(line:str, where:str, errors:str) -> str:
-    "`line` if every character is a code in 2..255; else an error naming `where` and the column, or '?'."
+    ("`line` if every character is a code in 2..255; else an error naming `where` "
+     "and the column (or, with `errors='replace'`, '?' for each).")
     try:
         if min(line.encode('latin-1'), default=2) >= 2: return line   # the fast path
     except UnicodeEncodeError: pass
     bad = [(i, ch) for i, ch in enumerate(line) if not 2 <= ord(ch) <= 255]
-    if errors == 'replace': return ''.join('?' if not 2 <= ord(ch) <= 255 else ch for ch in line)
+    if errors == 'replace':
+        return ''.join('?' if not 2 <= ord(ch) <= 255 else ch for ch in line)
     i, ch = bad[0]
-    raise ValueError(f'{where}, column {i + 1}: character {ch!r} (U+{ord(ch):04X}) is outside the codes '
-                     f"2..255 a model here can read; use errors='replace' (charlm train --errors "
-                     f"replace) to read it as '?'")
+    raise ValueError(f'{where}, column {i + 1}: character {ch!r} (U+{ord(ch):04X}) is '
+                     f"outside the codes 2..255 a model here can read; use errors="
+                     f"'replace' (charlm train --errors replace) to read it as '?'")
 
 def load_lines(data:str|Path|None=None, lowercase:bool=True,
                cache:str|Path|None=None, errors:str='strict') -> list:
-    "Stripped, non-empty (by default lowercased) lines of the texts `data` names, every character checked."
+    ("Stripped, non-empty (by default lowercased) lines of the texts `data` names, "
+     "every character checked.")
     if errors not in ('strict', 'replace'):
         raise ValueError(f"errors must be 'strict' or 'replace', got {errors!r}")
     lines = []
     for f in text_files(data, cache):
         try: text = f.read_text(encoding='utf-8-sig')
         except UnicodeDecodeError as e:
-            raise ValueError(f'{f}: not UTF-8 text (byte {e.start} is {e.object[e.start:e.start + 1]!r}); '
+            byte = e.object[e.start:e.start + 1]
+            raise ValueError(f'{f}: not UTF-8 text (byte {e.start} is {byte!r}); '
                              'save it as UTF-8') from None
         for n, l in enumerate(text.splitlines(), 1):
             if l := l.strip():
-                lines.append(_checked(l.lower() if lowercase else l, f'{f}, line {n}', errors))
+                l = l.lower() if lowercase else l
+                lines.append(_checked(l, f'{f}, line {n}', errors))
     if not lines:
         raise ValueError(f'no text in {data or "the corpus"}: every line is empty')
     return lines
