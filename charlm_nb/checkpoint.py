@@ -11,7 +11,7 @@ import charlm_nb.compat
 import jax, trax
 import jax.numpy as jnp
 from trax.supervised import training
-from .model import GRULM, CONFIG_KEYS
+from .model import GRULM, CONFIG_KEYS, init_model
 
 # %% auto #0
 __all__ = ['CKPT_FILES', 'MANIFEST', 'READ_FILES', 'prepare_output_dir', 'load_config', 'lock_run_dir', 'checkpoint_step',
@@ -220,16 +220,12 @@ def load_model(output_dir, mode:str='eval', gru:str='trax'):
     d = Path(output_dir).expanduser()
     if not (d/'model.pkl.gz').exists() and not (d/'.prev'/'model.pkl.gz').exists():
         raise FileNotFoundError(f'no checkpoint in {d}: model.pkl.gz is missing')
-    model = GRULM(**{k: cfg[k] for k in CONFIG_KEYS}, mode=mode, gru=gru)
-    sig = trax.shapes.ShapeDtype((1, 1), np.int32)
-    model.init(sig)
-    # concrete keys for every layer (Trax's init leaves traced ones in the sublayers)
-    model.rng = jax.random.PRNGKey(0)
+    model = init_model(GRULM(**{k: cfg[k] for k in CONFIG_KEYS}, mode=mode, gru=gru))
     want = [w.shape for w in jax.tree_util.tree_leaves(model.weights)]
     with tempfile.TemporaryDirectory() as tmp:
         ckpt = snapshot_checkpoint(d, tmp)/'model.pkl.gz'
-        try:
-            model.init_from_file(str(ckpt), weights_only=True, input_signature=sig)
+        sig = trax.shapes.ShapeDtype((1, 1), np.int32)
+        try: model.init_from_file(str(ckpt), weights_only=True, input_signature=sig)
         except Exception as e:
             raise ValueError(f'checkpoint {d/"model.pkl.gz"} (and its .weights.npy.gz) '
                              f'is truncated, corrupt, or not a charlm_nb model: '

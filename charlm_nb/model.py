@@ -14,8 +14,8 @@ from trax import layers as tl
 
 # %% auto #0
 __all__ = ['GRU_LAYERS', 'GRU_MODULES', 'CONFIG_KEYS', 'PRETRAINED_DIR', 'gru_layer', 'GRULM', 'n_weights', 'pretrained_card',
-           'set_weights', 'load_pretrained', 'course_GRULM', 'predict_model_like', 'step_by_step', 'config_of',
-           'cached', 'jit_forward', 'card_markdown']
+           'init_model', 'set_weights', 'load_pretrained', 'course_GRULM', 'predict_model_like', 'step_by_step',
+           'config_of', 'cached', 'jit_forward', 'card_markdown']
 
 # %% ../nbs/05_model.ipynb #973f3159
 import importlib
@@ -70,6 +70,15 @@ def pretrained_card() -> dict:
                                 f'reinstall charlm_nb')
     return json.loads(f.read_text())
 
+def init_model(model, batch_size:int=1):
+    ("Initialise `model` for inputs of `batch_size` codes, with a concrete random "
+     "key in every layer (Trax's `init` leaves traced ones in the sublayers, which "
+     "break a later call of a sublayer alone or a second `jit` trace; our models "
+     "draw no randomness).")
+    model.init(trax.shapes.ShapeDtype((batch_size, 1), np.int32))
+    model.rng = jax.random.PRNGKey(0)
+    return model
+
 def set_weights(model, arrays, source:str='weights'):
     ("Put `arrays` (in `tree_leaves` order) into the initialised `model`, "
      "checking every shape.")
@@ -92,10 +101,8 @@ def load_pretrained(mode:str='eval', gru:str='trax'):
     if not f.exists():
         raise FileNotFoundError(f'the shipped weights {f} are missing: '
                                 f'reinstall charlm_nb')
-    model = GRULM(**{k: card['config'][k] for k in CONFIG_KEYS}, mode=mode, gru=gru)
-    model.init(trax.shapes.ShapeDtype((1, 1), np.int32))
-    # concrete keys for every layer (Trax's init leaves traced ones in the sublayers)
-    model.rng = jax.random.PRNGKey(0)
+    model = init_model(GRULM(**{k: card['config'][k] for k in CONFIG_KEYS},
+                             mode=mode, gru=gru))
     with np.load(f) as z: arrays = [z[f'w{i}'] for i in range(len(z.files))]
     return set_weights(model, arrays, source=str(f))
 
@@ -110,9 +117,7 @@ def course_GRULM(vocab_size=256, d_model=512, n_layers=2, mode='train'):
 def predict_model_like(model, make=GRULM, batch_size:int=1, **config):
     ("A fresh `mode='predict'` model built by `make(**config)` with `model`'s weights, "
      "ready for one-code-at-a-time calls.")
-    m = make(mode='predict', **config)
-    m.init(trax.shapes.ShapeDtype((batch_size, 1), np.int32))
-    m.rng = jax.random.PRNGKey(0)          # concrete keys: none created in a trace
+    m = init_model(make(mode='predict', **config), batch_size)
     m.weights = model.weights
     return m
 

@@ -149,8 +149,9 @@ def make_loop(model, tasks, out:Path, seed:int, eval_at, checkpoint_at,
 
 def _mean_loss(rec, n=20): return float(np.mean([l for _, l in rec.losses[-n:]]))
 
-def run_loop(loop, rec, done, position, total:int, chunk:int=10, progress:bool=True):
-    ("Run `loop` `chunk` steps at a time until `done()`; "
+def run_loop(loop, rec, done, position, total:int, chunk=lambda: 10,
+             progress:bool=True):
+    ("Run `loop` `chunk()` steps at a time until `done()`; "
      "a progress bar at `position()` of `total`; Ctrl-C saves and stops.")
     from fastprogress.fastprogress import progress_bar
     bar = progress_bar(range(total)) if progress else None
@@ -235,8 +236,9 @@ def train_model(
             return batch_stream(train_lines, batch_size, max_length, seed, skip=skip)
         return length_batches(train_lines, tokens, max_length, seed=seed,
                               multiple=n_dev, skip=skip)
-    # bad data: fail before writing anything
-    next(stream(0)); data_generator(batch_size, max_length, eval_lines)
+    # each stream checks its lines as it is made: bad data fails before any write
+    train_stream = stream(0)
+    eval_stream = batch_stream(eval_lines, batch_size, max_length, seed)
     # and a bad size too
     model = (model_fn('train') if model_fn
              else GRULM(vocab_size, d_model, n_layers, gru=gru))
@@ -250,8 +252,8 @@ def train_model(
         clock = lambda: seconds0 + time.perf_counter() - t0
         budget = minutes * 60 if minutes else None
         progress_at = (lambda s: clock() / budget) if budget else (lambda s: s / steps)
-        tasks = make_tasks(stream(start),
-                           batch_stream(eval_lines, batch_size, max_length, seed), lr,
+        # a resumed run starts the stream where the checkpoint left it
+        tasks = make_tasks(stream(start) if start else train_stream, eval_stream, lr,
                            lr_schedule(lr, warmup, final_lr, progress_at), clip,
                            checkpoint_every, n_eval_batches)
         last = None if budget else steps
