@@ -52,7 +52,7 @@ def main():
     p.add_argument('--chars', type=int, default=100_000, help='length of the line (characters, EOS not counted)')
     p.add_argument('--chunk', type=int, default=256, help="evaluate's chunk (positions per call)")
     p.add_argument('--gru', default='trax', choices=['trax', 'fast'])
-    p.add_argument('--no-reference', action='store_true', help='skip the (slow, ~1 min per 100k chars) numpy reference')
+    p.add_argument('--no-reference', action='store_true', help='skip the (slow: about 1 s per 1,000 characters) numpy reference')
     p.add_argument('--json', default=str(Path(__file__).parent/'results'/'eval_memory.json'),
                    help="write the results to this JSON file ('' for none)")
     a = p.parse_args()
