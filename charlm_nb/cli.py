@@ -73,6 +73,8 @@ def evaluate_cmd(
           f"{r['token_bits']:.4f} bits/char  perplexity {r['token_perplexity']:.3f}")
     print(f"per-line mean:  {r['line_nats']:.4f} nats/char  "
           f"{r['line_bits']:.4f} bits/char  perplexity {r['line_perplexity']:.3f}")
+    print(f"{r['seconds']:.1f} s, {r['chars_per_s']:,.0f} chars/s "
+          f"(compilation included)")
     return r
 
 def sample_cmd(

@@ -4,8 +4,9 @@
 
 # %% ../nbs/06_perplexity.ipynb #6400043c
 from __future__ import annotations
-import math
+import math, time
 import numpy as np
+
 
 # %% auto #0
 __all__ = ['log_perplexity', 'calculate_perplexity', 'bits_per_char', 'line_log_probs', 'evaluate']
@@ -52,33 +53,83 @@ def bits_per_char(log_ppx:float) -> float:
     return log_ppx / math.log(2)
 
 # %% ../nbs/06_perplexity.ipynb #c1d43176
-def line_log_probs(model, lines, batch_size:int=64, line_to_tensor=None):
-    ("Per-line (sum of log-probs, number of real tokens) of `lines` "
-     "under an eval-mode trax `model`, in order.")
-    from charlm_nb.data import line_to_tensor as ltt, pad_codes, check_counts
+def _round_up(n:int, m:int) -> int: return -(-n // m) * m
+
+def _scored(preds, x):
+    "Per row: the sum of the log-probs `preds` give the codes `x`, padding (0) skipped."
+    log_p = np.take_along_axis(np.asarray(preds), x[..., None], -1)[..., 0]
+    return (log_p.astype(np.float64) * (x != 0)).sum(1)
+
+def _stateful_step(model, rows:int):
+    ("`(step, start state, key)` of `model`'s predict-mode twin for `rows` lines, "
+     "`step` compiled; `None` if `model` is not a `GRULM` (no GRU state to carry).")
+    import jax
+    from charlm_nb.model import cached, config_of, predict_model_like
+    def make():
+        if not any(l.name.startswith('GRU') for l in getattr(model, 'sublayers', [])):
+            return None
+        try: twin = predict_model_like(model, batch_size=rows, **config_of(model))
+        except (AttributeError, IndexError, TypeError, ValueError): return None
+        shapes = lambda m: [np.shape(w) for w in jax.tree_util.tree_leaves(m.weights)]
+        if shapes(twin) != shapes(model): return None
+        return jax.jit(twin.pure_fn), twin.state, jax.random.PRNGKey(0)
+    return cached(model, ('stateful_step', rows), make)   # compiled once per model
+
+def _batch_log_probs(model, codes, rows:int, chunk, fed:list):
+    "(sums, real tokens) of the lists `codes`, as a batch of `rows` rows."
+    from charlm_nb.data import pad_codes
     from charlm_nb.model import jit_forward
+    L = _round_up(max(map(len, codes)), 16)
+    stateful = chunk is not None and L > chunk and _stateful_step(model, rows)
+    if not stateful:                                 # the whole lines at once
+        x = pad_codes(codes, L, n_rows=rows); fed.append(x.shape)
+        sums = _scored(jit_forward(model)(x), x)
+    else:                                            # chunk by chunk, state carried
+        step, state, key = stateful
+        x = pad_codes(codes, _round_up(L, chunk), n_rows=rows)
+        # predict mode does not shift: the start symbol 0, then the codes
+        inp = np.pad(x, ((0, 0), (1, 0)))[:, :-1]
+        sums = np.zeros(rows)
+        for s in range(0, x.shape[1], chunk):
+            fed.append((rows, chunk))
+            preds, state = step(inp[:, s:s + chunk], model.weights, state, key)
+            sums += _scored(preds, x[:, s:s + chunk])
+    return sums[:len(codes)], (x[:len(codes)] != 0).sum(1)
+
+
+# %% ../nbs/06_perplexity.ipynb #1dbc3c1a
+def line_log_probs(model, lines, batch_size:int=64, line_to_tensor=None,
+                   chunk:int|None=256, fed:list|None=None):
+    ("Per-line (sum of log-probs, number of real tokens) of `lines` under an eval-mode "
+     "trax `model`, in order; a GRU model reads lines longer than `chunk` in chunks, "
+     "carrying its state. `fed` collects the shapes fed to the model.")
+    from charlm_nb.data import line_to_tensor as ltt, check_counts
     encode = line_to_tensor or ltt
     if len(lines) == 0: raise ValueError('no lines to evaluate')
     check_counts(batch_size=batch_size)
-    fwd = jit_forward(model)                      # compiled once per model and shape
-    sums, counts = [], []
-    for i in range(0, len(lines), batch_size):
-        codes = [encode(l) for l in lines[i:i + batch_size]]
-        L = -(-max(map(len, codes)) // 16) * 16
-        x = pad_codes(codes, L, n_rows=batch_size)  # fixed batch size: one shape per L
-        preds = np.asarray(fwd(x))[:len(codes)]
-        log_p = np.take_along_axis(preds, x[:len(codes), :, None],
-                                   -1)[..., 0].astype(np.float64)
-        real = x[:len(codes)] != 0
-        sums += list((log_p * real).sum(1)); counts += list(real.sum(1))
-    return np.array(sums), np.array(counts)
+    if chunk is not None: check_counts(chunk=chunk)
+    fed = [] if fed is None else fed
+    codes = [encode(l) for l in lines]
+    order = np.argsort([len(c) for c in codes], kind='stable')   # little padding
+    sums, counts = np.zeros(len(codes)), np.zeros(len(codes), int)
+    for i in range(0, len(codes), batch_size):
+        idx = order[i:i + batch_size]
+        rows = min(batch_size, 1 << (len(idx) - 1).bit_length())   # few shapes
+        sums[idx], counts[idx] = _batch_log_probs(model, [codes[j] for j in idx],
+                                                  rows, chunk, fed)
+    return sums, counts
 
-def evaluate(model, lines, batch_size:int=64) -> dict:
-    ("Both log-perplexity conventions (nats/char), bits/char and perplexity "
-     "of `model` on `lines`.")
-    sums, counts = line_log_probs(model, lines, batch_size)
+def evaluate(model, lines, batch_size:int=64, chunk:int|None=256) -> dict:
+    ("Both log-perplexity conventions (nats/char), bits/char and perplexity of "
+     "`model` on `lines`; its speed (`seconds` include any compilation).")
+    fed, t = [], time.perf_counter()
+    sums, counts = line_log_probs(model, lines, batch_size, chunk=chunk, fed=fed)
+    secs = time.perf_counter() - t
     token, line = float(-sums.sum() / counts.sum()), float(-np.mean(sums / counts))
     return dict(lines=len(lines), chars=int(counts.sum()),
                 token_nats=token, line_nats=line,
                 token_bits=bits_per_char(token), line_bits=bits_per_char(line),
-                token_perplexity=math.exp(token), line_perplexity=math.exp(line))
+                token_perplexity=math.exp(token), line_perplexity=math.exp(line),
+                padded_chars=int(sum(r * l for r, l in fed)), seconds=secs,
+                chars_per_s=float(counts.sum() / secs))
+
