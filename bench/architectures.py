@@ -27,7 +27,8 @@ import charlm_nb.compat
 import jax, trax
 from charlm_nb.data import load_lines, split_lines
 from charlm_nb.model import n_weights
-from charlm_nb.train import train_model, length_batches
+from charlm_nb.train import train_model
+from charlm_nb.batches import length_batches
 from charlm_nb.checkpoint import checkpoint_seconds
 from charlm_nb.perplexity import evaluate
 from charlm_nb.sampling import predict
