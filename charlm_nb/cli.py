@@ -207,11 +207,14 @@ class Refusals:
         disk = ('' if not out_dir else 'written' if _snapshot(out_dir) != before
                 else 'nothing written')
         if not writes: assert disk != 'written', (self._show(what), 'wrote files')
+        # the options (or a call's parameters) it names, and the paths
         named = [k for k, v in _args_of(what).items()
                  if re.search(rf"\b({k}|{k.replace('_', '-')})\b", msg)
-                 or (len(str(v)) > 1 and str(v) in msg)]
+                 or (len(str(v)) > 2 and str(v) in msg
+                     and re.search('[^-+.0-9e]', str(v)))]
+        first = re.sub(r'^charlm \w+: (error: )?', '', msg.strip().splitlines()[0])
         self.rows.append(dict(tried=self._show(what), status=status,
-                              message=self._short(msg.strip().splitlines()[0]),
+                              message=self._short(first),
                               names=', '.join(named), disk=disk))
         return self.rows[-1]
 
@@ -225,6 +228,8 @@ class Refusals:
             return self._short(f"{what.func.__name__}({', '.join(a)})")
         s, h = ' '.join(str(a) for a in what), ' '.join(self.hide)
         return self._short('charlm ' + (s.replace(h, '…') if h else s))
+
+    def __repr__(self): return f'Refusals({len(self.rows)} inputs checked)'
 
     def _repr_markdown_(self) -> str:
         cell = lambda v: str(v).replace('|', '\\|') or '—'
