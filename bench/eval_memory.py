@@ -73,7 +73,7 @@ def main():
           f"compilation included)")
     print(f'peak RSS: {rss_start:,.0f} MB at start, {rss_before:,.0f} MB with the model and corpus loaded, '
           f'{rss_after:,.0f} MB after evaluate (goal: < 1,000 MB)')
-    out = dict(args=vars(a), config=config_of(model), chars=a.chars, codes=r['chars'],
+    out = dict(args={k: v for k, v in vars(a).items() if k != 'json'}, config=config_of(model), chars=a.chars, codes=r['chars'],
                evaluate=dict(token_nats=r['token_nats'], sum_log_prob=-r['token_nats'] * r['chars'],
                              seconds=r['seconds'], chars_per_s=r['chars_per_s'], padded_chars=r['padded_chars']),
                peak_rss_mb=dict(start=rss_start, loaded=rss_before, after_evaluate=rss_after))

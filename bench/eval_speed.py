@@ -40,7 +40,7 @@ def main():
           f"({best['padded_chars'] / best['seconds']:,.0f} padded positions/s); goal <= 5 s")
     print(f"held-out: {best['token_nats']:.4f} nats/char token-weighted, {best['line_nats']:.4f} per-line mean")
     if a.json:
-        out = dict(args=vars(a), config=config_of(model), lines=best['lines'], chars=best['chars'],
+        out = dict(args={k: v for k, v in vars(a).items() if k != 'json'}, config=config_of(model), lines=best['lines'], chars=best['chars'],
                    padded_chars=best['padded_chars'], first_call_s=first_s, compile_s=compile_s,
                    seconds=best['seconds'], all_seconds=[r['seconds'] for r in runs],
                    chars_per_s=best['chars_per_s'], padded_chars_per_s=best['padded_chars'] / best['seconds'],
