@@ -4,14 +4,12 @@
 
 # %% ../nbs/08_cli.ipynb #77c8b4bc
 from __future__ import annotations
-import argparse, contextlib, inspect, io, re, signal, subprocess, sys
-from functools import partial
-from pathlib import Path
+import argparse, inspect, signal, sys
 from fastcore.docments import docments
 
 
 # %% auto #0
-__all__ = ['USER_ERRORS', 'add_options', 'evaluate_cmd', 'sample_cmd', 'parser', 'main', 'charlm_argv', 'run_charlm', 'Refusals']
+__all__ = ['USER_ERRORS', 'add_options', 'evaluate_cmd', 'sample_cmd', 'parser', 'main']
 
 # %% ../nbs/08_cli.ipynb #bb22b599
 _TYPES = dict(int=int, float=float, str=str, bool=bool)
@@ -140,103 +138,4 @@ def main(argv=None) -> int:
         msg = str(e) or _STOPPED.get(a.command, 'interrupted')
         print(f'charlm {a.command}: {msg}', file=sys.stderr)
         return 130
-
-
-# %% ../nbs/08_cli.ipynb #ebd84a1d
-def charlm_argv(*args) -> list:
-    ("The command line that runs `charlm *args`: the console script next to this "
-     "Python, or this Python calling `main`.")
-    exe = Path(sys.executable).parent/'charlm'
-    return ([str(exe)] if exe.exists() else
-            [sys.executable, '-c',
-             'import sys; from charlm_nb.cli import main; sys.exit(main())']
-            ) + [str(a) for a in args]
-
-def run_charlm(*args, in_process:bool=False, env:dict|None=None) -> tuple:
-    ("Run `charlm *args` in a fresh process (or, `in_process`, by calling `main` "
-     "here); return (exit status, stdout, stderr).")
-    if not in_process:
-        r = subprocess.run(charlm_argv(*args), capture_output=True, text=True, env=env)
-        return r.returncode, r.stdout, r.stderr
-    if env is not None: raise ValueError('env needs a fresh process: in_process=False')
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try: code = main([str(a) for a in args])
-        except SystemExit as e: code = e.code                  # argparse's errors
-    return code, out.getvalue(), err.getvalue()
-
-
-# %% ../nbs/08_cli.ipynb #c7b3c73b
-def _snapshot(d) -> dict|None:
-    ("Size and modification time of every file under folder `d` (but its lock file); "
-     "None if there is no `d`.")
-    d = Path(d)
-    if not d.is_dir(): return None if not d.exists() else {'': d.stat().st_mtime_ns}
-    return {str(f.relative_to(d)): (f.stat().st_size, f.stat().st_mtime_ns)
-            for f in sorted(d.rglob('*')) if f.is_file() and f.name != '.lock'}
-
-def _args_of(what) -> dict:
-    "Name → value of the options of a `charlm` argument list, or of a call's arguments."
-    if isinstance(what, partial):
-        return inspect.signature(what.func).bind(*what.args, **what.keywords).arguments
-    args = [str(a) for a in what]
-    return {a[2:].replace('-', '_'): v for a, v in zip(args, args[1:] + [''])
-            if a.startswith('--')}
-
-
-# %% ../nbs/08_cli.ipynb #eb90842a
-class Refusals:
-    ("Bad inputs tried, each checked as it is recorded: refused with a one-line "
-     "message containing `expect`, nothing written; shown as a table.")
-    def __init__(self, base=None, hide=()):
-        # `base`: folder left out of the paths shown; `hide`: arguments shown as …
-        self.rows, self.base, self.hide = [], base, [str(a) for a in hide]
-
-    def check(self, what, expect:str, writes:bool=False) -> dict:
-        ("Try `what` (`charlm` arguments, or a `partial` call); assert it is refused "
-         "with `expect` in its message; record it.")
-        out_dir = _args_of(what).get('output_dir')
-        before = _snapshot(out_dir) if out_dir else None
-        if isinstance(what, partial):
-            try: what()
-            except Exception as e: status, msg = type(e).__name__, str(e)
-            else: raise AssertionError(f'{self._show(what)}: accepted')
-        else:
-            status, _, msg = run_charlm(*what, in_process=True)
-            assert status == 2, (self._show(what), status, msg)
-            assert msg.count('\n') == 1 and 'Traceback' not in msg, msg
-        assert expect in msg, (self._show(what), expect, msg)
-        disk = ('' if not out_dir else 'written' if _snapshot(out_dir) != before
-                else 'nothing written')
-        if not writes: assert disk != 'written', (self._show(what), 'wrote files')
-        # the options (or a call's parameters) it names, and the paths
-        named = [k for k, v in _args_of(what).items()
-                 if re.search(rf"\b({k}|{k.replace('_', '-')})\b", msg)
-                 or (len(str(v)) > 2 and str(v) in msg
-                     and re.search('[^-+.0-9e]', str(v)))]
-        first = re.sub(r'^charlm \w+: (error: )?', '', msg.strip().splitlines()[0])
-        self.rows.append(dict(tried=self._show(what), status=status,
-                              message=self._short(first),
-                              names=', '.join(named), disk=disk))
-        return self.rows[-1]
-
-    def _short(self, s:str) -> str:
-        return s.replace(f'{self.base}/', '') if self.base else s
-
-    def _show(self, what) -> str:
-        if isinstance(what, partial):
-            a = [repr(v) for v in what.args]
-            a += [f'{k}={v!r}' for k, v in what.keywords.items()]
-            return self._short(f"{what.func.__name__}({', '.join(a)})")
-        s, h = ' '.join(str(a) for a in what), ' '.join(self.hide)
-        return self._short('charlm ' + (s.replace(h, '…') if h else s))
-
-    def __repr__(self): return f'Refusals({len(self.rows)} inputs checked)'
-
-    def _repr_markdown_(self) -> str:
-        cell = lambda v: str(v).replace('|', '\\|') or '—'
-        rows = [f"| `{r['tried']}` | {r['status']} | {cell(r['message'])} | "
-                f"{cell(r['names'])} | {cell(r['disk'])} |" for r in self.rows]
-        return '\n'.join(['| input | exit / exception | message (first line) | '
-                          'names | on disk |', '|---|---|---|---|---|', *rows])
 
