@@ -16,7 +16,7 @@ from .run_folder import (_write_json_atomic, load_config, CKPT_FILES,
                                   checkpoint_problems, checkpoint_step)
 
 # %% auto #0
-__all__ = ['READ_FILES', 'checkpoint_seconds', 'safe_save_checkpoint', 'restore_prev', 'recover_checkpoint',
+__all__ = ['READ_FILES', 'checkpoint_seconds', 'lr_advice', 'safe_save_checkpoint', 'restore_prev', 'recover_checkpoint',
            'snapshot_checkpoint', 'load_model', 'set_problems']
 
 # %% ../nbs/05b_checkpoint.ipynb #e147aec6
@@ -42,6 +42,12 @@ def _link_prev(d:Path):
     shutil.rmtree(d/'.prev', ignore_errors=True)
     os.replace(tmp, d/'.prev')
 
+def lr_advice(loop) -> str:
+    "What to do when training blew up: a lower learning rate than `loop`'s."
+    lr = float(loop._tasks[0].optimizer.opt_params['learning_rate'])
+    return (f'try a lower learning rate than lr={lr:g} '
+            '(--lr; --force to go on in this folder)')
+
 def safe_save_checkpoint(loop, save, clock=lambda: 0.0):
     ("Wrap `Loop.save_checkpoint` (`save`): keep the previous checkpoint in `.prev/` "
      "until the new one is complete and recorded.")
@@ -50,11 +56,12 @@ def safe_save_checkpoint(loop, save, clock=lambda: 0.0):
         d = Path(loop._output_dir)
         if not all(bool(jnp.isfinite(w).all())
                    for w in jax.tree_util.tree_leaves(loop.model.weights)):
+            kept = checkpoint_step(d)
             raise FloatingPointError(f'the weights became inf or NaN by step '
-                                     f'{loop.step}: not saved; the last good '
-                                     f'checkpoint '
-                                     f'(step {checkpoint_step(d)}) is kept; '
-                                     f'try a lower learning rate')
+                                     f'{loop.step}: not saved; '
+                                     + (f'the checkpoint of step {kept} is kept; '
+                                        if kept else 'no checkpoint is kept; ')
+                                     + lr_advice(loop))
         if (d/MANIFEST).exists() and not checkpoint_problems(d): _link_prev(d)
         # first save: mark it in progress
         else: _write_json_atomic(d/MANIFEST, dict(step=None, files={}, incomplete=True))

@@ -5,18 +5,42 @@
 # %% ../nbs/05c_loop.ipynb #77e7c217
 from __future__ import annotations
 import contextlib, math, signal, sys, threading
+from pathlib import Path
 import numpy as np
 import charlm_nb.compat
 import trax
 from trax import layers as tl
 from trax.supervised import training
+from trax.data import inputs as trax_inputs
 from .data import check_counts
-from .checkpoint import restore_prev, checkpoint_step
+from .run_folder import (CKPT_FILES, MANIFEST, _write_json_atomic,
+                                  checkpoint_problems)
+from .checkpoint import restore_prev, checkpoint_step, lr_advice
 
 # %% auto #0
-__all__ = ['StopTraining', 'StepLosses', 'deferred_sigint', 'lr_schedule', 'make_tasks', 'check_settings']
+__all__ = ['without_data_counters', 'drop_checkpoint', 'StopTraining', 'StepLosses', 'deferred_sigint', 'lr_schedule',
+           'make_tasks', 'check_settings']
+
+# %% ../nbs/05c_loop.ipynb #c2485bb1
+@contextlib.contextmanager
+def without_data_counters():
+    ("Within: Trax's `Loop` neither reads nor writes `data_counters0.pkl` "
+     "(a file outside the checkpoint's set, which our streams do not need).")
+    saved = trax_inputs.save_data_counters, trax_inputs.load_data_counters
+    trax_inputs.save_data_counters = trax_inputs.load_data_counters = lambda *a, **k: None
+    try: yield
+    finally: trax_inputs.save_data_counters, trax_inputs.load_data_counters = saved
 
 # %% ../nbs/05c_loop.ipynb #bc2d9255
+def drop_checkpoint(d) -> int:
+    ("The checkpoint in `d` is bad: put `.prev/` back if intact, else remove it "
+     "(marked as an unfinished first save until gone); return the step left (0: none).")
+    d = Path(d)
+    if (d/'.prev').exists() and not checkpoint_problems(d/'.prev'): return restore_prev(d)
+    _write_json_atomic(d/MANIFEST, dict(step=None, files={}, incomplete=True))
+    for n in CKPT_FILES + (MANIFEST,): (d/n).unlink(missing_ok=True)
+    return 0
+
 class StopTraining(Exception):
     "Raised between two training steps to stop `Loop.run` cleanly (Ctrl-C)."
 
@@ -33,13 +57,13 @@ class StepLosses:
             # just saved, they are not good: go back to the previous checkpoint
             if not math.isfinite(value):
                 d = loop._output_dir
-                kept = (restore_prev(d) if checkpoint_step(d) >= loop.step - 1
+                kept = (drop_checkpoint(d) if checkpoint_step(d) >= loop.step - 1
                         else checkpoint_step(d))
-                raise FloatingPointError(f'the training loss became {value} at step '
-                                         f'{loop.step}: training stopped; '
-                                         f'the checkpoint '
-                                         f'kept on disk is from step {kept}; '
-                                         f'try a lower learning rate')
+                raise FloatingPointError(
+                    f'the training loss became {value} at step {loop.step}: training '
+                    'stopped; ' + (f'the checkpoint kept on disk is from step {kept}; '
+                                   if kept else 'no checkpoint is kept; ')
+                    + lr_advice(loop))
             self.losses.append((loop.step, value))
             if self.stop_requested: raise StopTraining()
             return loss, stats
@@ -54,8 +78,9 @@ def deferred_sigint(rec:StepLosses):
     def handler(signum, frame):
         if rec.stop_requested: raise KeyboardInterrupt
         rec.stop_requested = True
-        print('\nCtrl-C: stopping after this step and saving a checkpoint '
-              '(Ctrl-C again to abort at once)', file=sys.stderr)
+        # one write, its newline included: a second Ctrl-C cannot split the line
+        sys.stderr.write('\nCtrl-C: stopping after this step and saving a checkpoint '
+                         '(Ctrl-C again to abort at once)\n'); sys.stderr.flush()
     old = signal.signal(signal.SIGINT, handler)
     try: yield
     finally: signal.signal(signal.SIGINT, old)

@@ -4,7 +4,7 @@
 
 # %% ../nbs/05c_train.ipynb #36713969
 from __future__ import annotations
-import contextlib, io, sys, time
+import contextlib, io, time
 from pathlib import Path
 import numpy as np
 import charlm_nb.compat
@@ -17,7 +17,7 @@ from .run_folder import recipe_of, prepare_output_dir, lock_run_dir
 from .checkpoint import (recover_checkpoint, checkpoint_seconds,
                                   safe_save_checkpoint)
 from .loop import (check_settings, lr_schedule, make_tasks, StopTraining,
-                            StepLosses, deferred_sigint)
+                            StepLosses, deferred_sigint, without_data_counters)
 
 # %% auto #0
 __all__ = ['make_loop', 'run_loop', 'train_model', 'plot_losses']
@@ -43,7 +43,8 @@ def _quiet(): return contextlib.redirect_stdout(io.StringIO())
 def run_loop(loop, rec, done, position, total:int, chunk=lambda: 10,
              progress:bool=True):
     ("Run `loop` `chunk()` steps at a time until `done()`; a progress bar at "
-     "`position()` of `total`; Ctrl-C saves and stops, a second one stops at once.")
+     "`position()` of `total`; Ctrl-C saves and stops, a second one stops at once "
+     "(a `KeyboardInterrupt` saying what is on disk).")
     from fastprogress.fastprogress import progress_bar
     bar = progress_bar(range(total)) if progress else None
     if bar is not None: bar.on_iter_begin(); bar.update(0)
@@ -62,17 +63,15 @@ def run_loop(loop, rec, done, position, total:int, chunk=lambda: 10,
     except KeyboardInterrupt:    # a second Ctrl-C, maybe in a save: what is on disk?
         with contextlib.redirect_stderr(io.StringIO()): kept = recover_checkpoint(d)
         raise KeyboardInterrupt(
-            f'interrupted at once at step {loop.step}: '
+            f'stopped at once (second Ctrl-C) at step {loop.step}: '
             + (f'the checkpoint kept is from step {kept}' if kept
                else 'no checkpoint kept')
             + f' in {d}; run the same command to continue') from None
     finally:
         if bar is not None: bar.on_iter_end()
-    if stopped:
-        print(f'\ninterrupted: checkpoint saved at step {loop.step} in {d}; '
-              'run the same command to continue', file=sys.stderr)
-        raise KeyboardInterrupt(f'training interrupted at step {loop.step} '
-                                f'(checkpoint saved)')
+    if stopped:     # the caller prints it (the CLI: one line)
+        raise KeyboardInterrupt(f'interrupted: checkpoint saved at step {loop.step} '
+                                f'in {d}; run the same command to continue')
 
 # %% ../nbs/05c_train.ipynb #d2b7bcd1
 def train_model(
@@ -137,7 +136,7 @@ def train_model(
              else GRULM(vocab_size, d_model, n_layers, gru=gru))
     recipe = recipe_of(train_lines, batching, batch_size, tokens, max_length, seed, lr)
     # one trainer per folder at a time
-    with contextlib.closing(lock_run_dir(output_dir)):
+    with contextlib.closing(lock_run_dir(output_dir)), without_data_counters():
         out = prepare_output_dir(output_dir, recipe, force, vocab_size=vocab_size,
                                  d_model=d_model, n_layers=n_layers)
         start = recover_checkpoint(out)
