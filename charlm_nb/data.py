@@ -126,7 +126,8 @@ def check_counts(**counts):
         if v < 1: raise ValueError(f'{name} must be at least 1, got {v}')
 
 def check_lines(lines, name:str='lines'):
-    "`lines` must be a list or tuple of `str`: else an error naming `name` (and the index)."
+    ("`lines` must be a list or tuple of `str`: else an error naming `name` "
+     "(and the index).")
     if not isinstance(lines, (list, tuple)):
         raise ValueError(f'{name} must be a list or tuple of lines (str), '
                          f'got {type(lines).__name__}')

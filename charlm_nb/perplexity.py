@@ -66,8 +66,8 @@ def _scored(preds, x):
     return np.where(x != 0, log_p.astype(np.float64), 0.).sum(1)
 
 def check_eval_mode(model, who:str='evaluate'):
-    ("An error naming `model` if it is a `GRULM` built in predict mode: its `ShiftRight` "
-     "does not shift, so scoring or re-running whole lines with it is garbage.")
+    ("An error naming `model` if it is a `GRULM` built in predict mode: "
+     "its `ShiftRight` does not shift, so scoring or re-running whole lines with it is garbage.")
     def shift(layer):                  # the first ShiftRight, depth first
         if getattr(layer, 'name', '').startswith('ShiftRight'): return layer
         found = map(shift, getattr(layer, 'sublayers', None) or [])
@@ -77,7 +77,8 @@ def check_eval_mode(model, who:str='evaluate'):
     if np.asarray(first(np.full((1, 1), 7, np.int32)))[0, 0] == 7:   # not shifted
         raise ValueError(f"model is a predict-mode model (its ShiftRight does not "
                          f"shift): {who} needs an eval-mode one, e.g. "
-                         f"load_model(..., mode='eval') or load_pretrained(mode='eval')")
+                         f"load_model(..., mode='eval') or "
+                         f"load_pretrained(mode='eval')")
 
 def _stateful_step(model, rows:int):
     ("`(step, start state, key)` of `model`'s predict-mode twin for `rows` lines, "
