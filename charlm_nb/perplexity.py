@@ -67,7 +67,8 @@ def _scored(preds, x):
 
 def check_eval_mode(model, who:str='evaluate'):
     ("An error naming `model` if it is a `GRULM` built in predict mode: "
-     "its `ShiftRight` does not shift, so scoring or re-running whole lines with it is garbage.")
+     "its `ShiftRight` does not shift, so scoring or re-running whole lines with it "
+     "is garbage.")
     def shift(layer):                  # the first ShiftRight, depth first
         if getattr(layer, 'name', '').startswith('ShiftRight'): return layer
         found = map(shift, getattr(layer, 'sublayers', None) or [])
