@@ -60,13 +60,22 @@ def evaluate_cmd(
     data:str|None=None, # the text it was trained on (default: the Shakespeare corpus)
     n_eval:int=1000,    # number of last lines held out
     batch_size:int=64,  # lines per evaluation batch
-    gru:str='trax'):    # GRU layer: 'trax' or 'fast' (lesson 10); same weights
+    gru:str='trax',     # GRU layer: 'trax' or 'fast' (lesson 10); same weights
+    # a character outside 2..255 in the text: 'strict' (an error) or 'replace' (by '?')
+    errors:str='strict'):
     ("Held-out log-perplexity of a trained model in both conventions, "
      "bits/char and perplexity.")
     from charlm_nb.data import load_lines, split_lines
     from charlm_nb.perplexity import evaluate
+    from charlm_nb.run_folder import load_config, fingerprint
     model = _model_for(output_dir, pretrained, gru)
-    _, held_out = split_lines(load_lines(data), n_eval=n_eval)
+    train, held_out = split_lines(load_lines(data, errors=errors), n_eval=n_eval)
+    trained = (load_config(output_dir, recipe=True).get('recipe', {}).get('data')
+               if output_dir else None)
+    if trained and trained != fingerprint(train):    # not silent: say so
+        print(f'note: {output_dir} was trained on other lines than those before these '
+              f'held-out ones: another --data or --n-eval than its training, so the '
+              f'held-out lines may include lines it was trained on', file=sys.stderr)
     r = evaluate(model, held_out, batch_size=batch_size)
     print(f"{output_dir or 'shipped model'}: {r['lines']} held-out lines, "
           f"{r['chars']:,} characters (incl. one EOS per line)")
@@ -89,7 +98,8 @@ def sample_cmd(
     "Generate text from a trained model, printed as it is produced."
     from charlm_nb.sampling import sample_stream, _encode_prefix
     # a prefix the model cannot read: error before loading
-    _encode_prefix(prefix)
+    try: _encode_prefix(prefix)
+    except ValueError as e: raise ValueError(f'--prefix: {e}') from None
     model = _model_for(output_dir, pretrained, gru)
     sys.stdout.write(prefix); sys.stdout.flush()
     try:
@@ -130,6 +140,9 @@ def main(argv=None) -> int:
     kwargs = {k: v for k, v in vars(a).items() if k not in ('command', 'func', 'skip')}
     try: a.func(**kwargs); return 0
     except USER_ERRORS as e:
+        where = kwargs.get('output_dir')       # e.g. a full disk: say where it was
+        if isinstance(e, OSError) and e.errno and not e.filename and where:
+            e = f'{e} (writing in --output-dir {where})'
         print(f'charlm {a.command}: error: {e}', file=sys.stderr)
         return 2
     except KeyboardInterrupt as e:

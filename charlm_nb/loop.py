@@ -4,7 +4,7 @@
 
 # %% ../nbs/05c_loop.ipynb #77e7c217
 from __future__ import annotations
-import contextlib, math, signal, sys, threading
+import contextlib, math, numbers, os, signal, sys, threading
 from pathlib import Path
 import numpy as np
 import charlm_nb.compat
@@ -12,14 +12,14 @@ import trax
 from trax import layers as tl
 from trax.supervised import training
 from trax.data import inputs as trax_inputs
-from .data import check_counts
+from .data import check_counts, check_lines, line_to_tensor
 from .run_folder import (CKPT_FILES, MANIFEST, _write_json_atomic,
                                   checkpoint_problems)
 from .checkpoint import restore_prev, checkpoint_step, lr_advice
 
 # %% auto #0
 __all__ = ['without_data_counters', 'drop_checkpoint', 'StopTraining', 'StepLosses', 'deferred_sigint', 'lr_schedule',
-           'make_tasks', 'check_settings']
+           'make_tasks', 'check_settings', 'check_data']
 
 # %% ../nbs/05c_loop.ipynb #c2485bb1
 @contextlib.contextmanager
@@ -27,7 +27,8 @@ def without_data_counters():
     ("Within: Trax's `Loop` neither reads nor writes `data_counters0.pkl` "
      "(a file outside the checkpoint's set, which our streams do not need).")
     saved = trax_inputs.save_data_counters, trax_inputs.load_data_counters
-    trax_inputs.save_data_counters = trax_inputs.load_data_counters = lambda *a, **k: None
+    nothing = lambda *a, **k: None
+    trax_inputs.save_data_counters = trax_inputs.load_data_counters = nothing
     try: yield
     finally: trax_inputs.save_data_counters, trax_inputs.load_data_counters = saved
 
@@ -36,7 +37,8 @@ def drop_checkpoint(d) -> int:
     ("The checkpoint in `d` is bad: put `.prev/` back if intact, else remove it "
      "(marked as an unfinished first save until gone); return the step left (0: none).")
     d = Path(d)
-    if (d/'.prev').exists() and not checkpoint_problems(d/'.prev'): return restore_prev(d)
+    if (d/'.prev').exists() and not checkpoint_problems(d/'.prev'):
+        return restore_prev(d)
     _write_json_atomic(d/MANIFEST, dict(step=None, files={}, incomplete=True))
     for n in CKPT_FILES + (MANIFEST,): (d/n).unlink(missing_ok=True)
     return 0
@@ -111,22 +113,55 @@ def make_tasks(train_stream, eval_stream, lr:float, schedule, clip:float,
 
 
 # %% ../nbs/05c_loop.ipynb #6fa7508c
+def _memory_bytes(): return os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES')
+
 def check_settings(steps, minutes, batching, batch_size, tokens, max_length, lr, warmup,
                    final_lr, clip, eval_every, n_eval_batches, checkpoint_every, n_eval,
-                   n_devices:int=1):
+                   seed=0, vocab_size=256, d_model=1, n_layers=1, n_devices:int=1):
     "A `ValueError` naming the first of `train_model`'s settings that is not valid."
     check_counts(steps=steps, batch_size=batch_size, tokens=tokens,
                  max_length=max_length, eval_every=eval_every,
                  n_eval_batches=n_eval_batches, warmup=warmup,
-                 checkpoint_every=checkpoint_every, n_eval=n_eval)
+                 checkpoint_every=checkpoint_every, n_eval=n_eval,
+                 vocab_size=vocab_size, d_model=d_model, n_layers=n_layers)
     for name, v in dict(lr=lr, clip=clip,
                         minutes=minutes if minutes is not None else 1).items():
-        if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
+        if (isinstance(v, bool) or not isinstance(v, numbers.Real)
+                or not math.isfinite(v) or v <= 0):
             raise ValueError(f'{name} must be a positive number, got {v!r}')
     if not 0 <= final_lr <= 1:
         raise ValueError(f'final_lr must be a fraction of lr in 0..1, got {final_lr}')
+    if (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))
+            or not 0 <= seed < 2**32):
+        raise ValueError(f'seed must be a whole number in 0..2**32-1, got {seed!r}')
     if batching not in ('length', 'pad'):
         raise ValueError(f"batching must be 'length' or 'pad', got {batching!r}")
     if batch_size % n_devices:
         raise ValueError(f'batch_size {batch_size} must be divisible '
                          f'by the {n_devices} JAX devices')
+    # weights, gradients and Adam's two slots, float32: at least 16 bytes a weight
+    weights = ((2 * d_model + 1) * vocab_size
+               + n_layers * 3 * d_model * (2 * d_model + 1))
+    if 16 * weights > _memory_bytes():
+        raise ValueError(f'd_model={d_model}, n_layers={n_layers} make {weights:.2g} '
+                         f'weights, {16 * weights / 2**30:,.0f} GiB to train: '
+                         f'more than '
+                         f'this machine\'s {_memory_bytes() / 2**30:.0f} GiB; '
+                         f'lower d_model')
+
+# %% ../nbs/05c_loop.ipynb #40d4d6d0
+def check_data(lines, vocab_size:int=256) -> tuple:
+    ("`lines` = `(train, held_out)` lists of lines, every character a code below "
+     "`vocab_size`; a `ValueError` naming the split and line if not.")
+    if not (isinstance(lines, (tuple, list)) and len(lines) == 2):
+        raise ValueError('lines must be a (training lines, held-out lines) pair, '
+                         f'got {lines!r:.60}')
+    for name, part in zip(('training', 'held-out'), lines):
+        check_lines(part, f'{name} lines')
+        for i, line in enumerate(part):
+            try: top = max(line_to_tensor(line))
+            except ValueError as e: raise ValueError(f'{name} line {i}: {e}') from None
+            if top >= vocab_size:
+                raise ValueError(f'{name} line {i} holds code {top} ({chr(top)!r}), '
+                                 f'not below vocab_size={vocab_size}')
+    return tuple(lines)

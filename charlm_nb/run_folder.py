@@ -49,18 +49,20 @@ def an_object(v):
     return isinstance(v, dict)
 
 # %% ../nbs/05a_run_folder.ipynb #6161c6d1
-RECIPE_KEYS = ('data', 'batching', 'batch_size', 'tokens', 'max_length', 'seed', 'lr')
+RECIPE_KEYS = ('data', 'batching', 'batch_size', 'tokens', 'max_length', 'seed', 'lr',
+               'warmup', 'final_lr', 'clip')
 
 def fingerprint(lines) -> str:
     "SHA-256 over `lines`, one per line: which text a run trains on."
     return hashlib.sha256('\n'.join(lines).encode('utf-8', 'surrogatepass')).hexdigest()
 
-def recipe_of(train_lines, batching, batch_size, tokens, max_length, seed, lr) -> dict:
-    ("What a resumed run must keep: the training lines' fingerprint, "
-     "how they are batched.")
+def recipe_of(train_lines, batching, batch_size, tokens, max_length, seed, lr,
+              **schedule) -> dict:
+    ("What a resumed run must keep: the training lines' fingerprint, how they are "
+     "batched, the learning rate and its `schedule` (warmup, final_lr, clip).")
     return dict(data=fingerprint(train_lines), batching=batching, batch_size=batch_size,
                 tokens=tokens if batching == 'length' else None,
-                max_length=max_length, seed=seed, lr=lr)
+                max_length=max_length, seed=seed, lr=lr, **schedule)
 
 def _differences(old:dict, new:dict, keys):
     "`old`'s and `new`'s values where they differ, as two strings `k=v, ...` (or None)."
@@ -74,6 +76,8 @@ def load_config(output_dir, recipe:bool=False) -> dict:
     ("The architecture recorded in `output_dir/config.json` (with its recipe, if "
      "`recipe`), checked.")
     f = Path(output_dir).expanduser()/'config.json'
+    if f.parent.is_file():
+        raise NotADirectoryError(f'--output-dir {f.parent} is a file, not a folder')
     if not f.exists():
         raise FileNotFoundError(f'no trained model in {f.parent}: {f.name} is missing '
                                 f'(train one with '

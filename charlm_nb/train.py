@@ -16,7 +16,8 @@ from .model import GRULM
 from .run_folder import recipe_of, prepare_output_dir, lock_run_dir
 from .checkpoint import (recover_checkpoint, checkpoint_seconds,
                                   safe_save_checkpoint)
-from .loop import (check_settings, lr_schedule, make_tasks, StopTraining,
+from .loop import (check_settings, check_data, lr_schedule, make_tasks,
+                            StopTraining,
                             StepLosses, deferred_sigint, without_data_counters)
 
 # %% auto #0
@@ -102,7 +103,7 @@ def train_model(
     eval_every:int=100,             # steps between evaluations on held-out batches
     n_eval_batches:int=4,           # held-out batches per evaluation
     checkpoint_every:int|None=None, # steps between checkpoints (default: `eval_every`)
-    # resume even if the data, batches, max_length, seed or lr differ from the run's
+    # resume even if the data, batches, max_length, seed or lr (schedule) differ
     force:bool=False,
     lines:tuple|None=None,          # `(train, eval)` lines, instead of `data`
     progress:bool=True,             # show a progress bar and a summary
@@ -119,10 +120,13 @@ def train_model(
                    batch_size=batch_size, tokens=tokens, max_length=max_length, lr=lr,
                    warmup=warmup, final_lr=final_lr, clip=clip, eval_every=eval_every,
                    n_eval_batches=n_eval_batches, checkpoint_every=checkpoint_every,
-                   n_eval=n_eval, n_devices=n_dev)
-    train_lines, eval_lines = (lines if lines is not None
-                               else split_lines(load_lines(data, errors=errors),
-                                                n_eval=n_eval))
+                   n_eval=n_eval, seed=seed, vocab_size=vocab_size, d_model=d_model,
+                   n_layers=n_layers, n_devices=n_dev)
+    if not str(output_dir).strip():
+        raise ValueError('output_dir must name a folder, got an empty one')
+    train_lines, eval_lines = check_data(
+        lines if lines is not None
+        else split_lines(load_lines(data, errors=errors), n_eval=n_eval), vocab_size)
     def stream(skip):
         if batching == 'pad':
             return batch_stream(train_lines, batch_size, max_length, seed, skip=skip)
@@ -134,7 +138,8 @@ def train_model(
     # and a bad size too
     model = (model_fn('train') if model_fn
              else GRULM(vocab_size, d_model, n_layers, gru=gru))
-    recipe = recipe_of(train_lines, batching, batch_size, tokens, max_length, seed, lr)
+    recipe = recipe_of(train_lines, batching, batch_size, tokens, max_length, seed, lr,
+                       warmup=warmup, final_lr=final_lr, clip=clip)
     # one trainer per folder at a time
     with contextlib.closing(lock_run_dir(output_dir)), without_data_counters():
         out = prepare_output_dir(output_dir, recipe, force, vocab_size=vocab_size,
@@ -156,8 +161,8 @@ def train_model(
                                                        or s == last),
                               clock=clock)
         if loop.step != start:
-            raise RuntimeError(f'checkpoint in {out} is at step {loop.step}, '
-                               f'expected {start}')
+            raise ValueError(f'{out}/checkpoint.json says step {start}, but its '
+                             f'model.pkl.gz holds step {loop.step}: the files disagree')
         done = (lambda: clock() >= budget) if budget else (lambda: loop.step >= steps)
         if done():
             if progress: print(f'{out}: already trained ({loop.step} steps, '
