@@ -100,6 +100,8 @@ def sample_cmd(
     # a prefix the model cannot read: error before loading
     try: _encode_prefix(prefix)
     except ValueError as e: raise ValueError(f'--prefix: {e}') from None
+    if seed is not None and not 0 <= seed < 2**32:
+        raise ValueError(f'--seed must be a whole number in 0..2**32-1, got {seed}')
     model = _model_for(output_dir, pretrained, gru)
     sys.stdout.write(prefix); sys.stdout.flush()
     try:

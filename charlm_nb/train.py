@@ -133,8 +133,10 @@ def train_model(
         return length_batches(train_lines, tokens, max_length, seed=seed,
                               multiple=n_dev, skip=skip)
     # each stream checks its lines as it is made: bad data fails before any write
-    train_stream = stream(0)
-    eval_stream = batch_stream(eval_lines, batch_size, max_length, seed)
+    try: train_stream = stream(0)
+    except ValueError as e: raise ValueError(f'training lines: {e}') from None
+    try: eval_stream = batch_stream(eval_lines, batch_size, max_length, seed)
+    except ValueError as e: raise ValueError(f'held-out lines: {e}') from None
     # and a bad size too
     model = (model_fn('train') if model_fn
              else GRULM(vocab_size, d_model, n_layers, gru=gru))
