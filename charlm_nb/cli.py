@@ -132,13 +132,20 @@ def parser() -> argparse.ArgumentParser:
         add_options(s, func, skip).set_defaults(func=func, skip=skip)
     return p
 
-_STOPPED = dict(train='stopped at once (second Ctrl-C); run the same command '
-                     'to continue from the last checkpoint')
+def _early_sigint(signum, frame):
+    ("Ctrl-C before training's own handler is in place (loading, compiling): "
+     "remembered, so the loop stops at its first step even if JAX swallows this.")
+    _early_sigint.pressed = True
+    raise KeyboardInterrupt('interrupted; run the same command to continue '
+                            'from the last checkpoint, if there is one')
 
 def main(argv=None) -> int:
     ("Entry point of the `charlm` console script (`argv`: the arguments, "
      "default the command line's).")
     a = parser().parse_args(argv)
+    # the whole process is ours: training handles a Ctrl-C from the start
+    if argv is None and a.command == 'train':
+        signal.signal(signal.SIGINT, _early_sigint)
     kwargs = {k: v for k, v in vars(a).items() if k not in ('command', 'func', 'skip')}
     try: a.func(**kwargs); return 0
     except USER_ERRORS as e:
@@ -150,7 +157,7 @@ def main(argv=None) -> int:
     except KeyboardInterrupt as e:
         # the whole process is ours: a further Ctrl-C while it ends changes nothing
         if argv is None: signal.signal(signal.SIGINT, signal.SIG_IGN)
-        msg = str(e) or _STOPPED.get(a.command, 'interrupted')
+        msg = str(e) or 'interrupted'
         print(f'charlm {a.command}: {msg}', file=sys.stderr)
         return 130
 

@@ -94,7 +94,8 @@ def _checked(line:str, where:str, errors:str) -> str:
     i, ch = next((i, ch) for i, ch in enumerate(line) if not 2 <= ord(ch) <= 255)
     raise ValueError(f'{where}, column {i + 1}: character {ch!r} (U+{ord(ch):04X}) is '
                      f"outside the codes 2..255 a model here can read; use errors="
-                     f"'replace' (charlm train --errors replace) to read it as '?'")
+                     f"'replace' (--errors replace in charlm train and eval) "
+                     f"to read it as '?'")
 
 def load_lines(data:str|Path|None=None, lowercase:bool=True,
                cache:str|Path|None=None, errors:str='strict') -> list:

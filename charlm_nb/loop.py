@@ -84,6 +84,8 @@ def deferred_sigint(rec:StepLosses):
         sys.stderr.write('\nCtrl-C: stopping after this step and saving a checkpoint '
                          '(Ctrl-C again to abort at once)\n'); sys.stderr.flush()
     old = signal.signal(signal.SIGINT, handler)
+    # a Ctrl-C before this (the CLI's handler remembers it): stop at the first step
+    if getattr(old, 'pressed', False): rec.stop_requested = True
     try: yield
     finally: signal.signal(signal.SIGINT, old)
 

@@ -56,13 +56,16 @@ def fingerprint(lines) -> str:
     "SHA-256 over `lines`, one per line: which text a run trains on."
     return hashlib.sha256('\n'.join(lines).encode('utf-8', 'surrogatepass')).hexdigest()
 
+def _plain(v): return v.item() if hasattr(v, 'item') else v   # NumPy → JSON
+
 def recipe_of(train_lines, batching, batch_size, tokens, max_length, seed, lr,
               **schedule) -> dict:
     ("What a resumed run must keep: the training lines' fingerprint, how they are "
      "batched, the learning rate and its `schedule` (warmup, final_lr, clip).")
     return dict(data=fingerprint(train_lines), batching=batching, batch_size=batch_size,
                 tokens=tokens if batching == 'length' else None,
-                max_length=max_length, seed=seed, lr=lr, **schedule)
+                max_length=max_length, seed=seed, lr=_plain(lr),
+                **{k: _plain(v) for k, v in schedule.items()})
 
 def _differences(old:dict, new:dict, keys):
     "`old`'s and `new`'s values where they differ, as two strings `k=v, ...` (or None)."
@@ -103,6 +106,9 @@ def prepare_output_dir(output_dir, recipe:dict|None=None, force:bool=False,
                              'or another --output-dir')
         if diff := _differences(old.get('recipe', {}), recipe or {}, RECIPE_KEYS):
             msg = f'{out} was trained with {diff[0]}; you asked for {diff[1]}'
+            if 'data=' in diff[0]:             # a fingerprint: say what it stands for
+                msg += (' (data: a fingerprint of the training lines; another --data, '
+                        '--n-eval or --errors changes them)')
             if not force:
                 raise ValueError(f'{msg}: use the same settings to resume, --force to '
                                  'go on with the new ones, or another --output-dir')

@@ -122,8 +122,8 @@ def train_model(
                    n_eval_batches=n_eval_batches, checkpoint_every=checkpoint_every,
                    n_eval=n_eval, seed=seed, vocab_size=vocab_size, d_model=d_model,
                    n_layers=n_layers, n_devices=n_dev)
-    if not str(output_dir).strip():
-        raise ValueError('output_dir must name a folder, got an empty one')
+    if not isinstance(output_dir, (str, Path)) or not str(output_dir).strip():
+        raise ValueError(f'output_dir must name a folder, got {output_dir!r}')
     train_lines, eval_lines = check_data(
         lines if lines is not None
         else split_lines(load_lines(data, errors=errors), n_eval=n_eval), vocab_size)
