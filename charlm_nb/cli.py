@@ -98,6 +98,10 @@ def sample_cmd(
     "Generate text from a trained model, printed as it is produced."
     from charlm_nb.sampling import sample_stream, _encode_prefix
     # a prefix the model cannot read: error before loading
+    if prefix != prefix.lower():      # the models read lower case (lesson 4)
+        print(f'note: --prefix read in lower case, as the model was trained: '
+              f'{prefix.lower()!r}', file=sys.stderr)
+        prefix = prefix.lower()
     try: _encode_prefix(prefix)
     except ValueError as e: raise ValueError(f'--prefix: {e}') from None
     if seed is not None and not 0 <= seed < 2**32:

@@ -78,6 +78,8 @@ def _differences(old:dict, new:dict, keys):
 def load_config(output_dir, recipe:bool=False) -> dict:
     ("The architecture recorded in `output_dir/config.json` (with its recipe, if "
      "`recipe`), checked.")
+    if not isinstance(output_dir, (str, os.PathLike)):
+        raise ValueError(f'output_dir must name a folder, got {output_dir!r}')
     f = Path(output_dir).expanduser()/'config.json'
     if f.parent.is_file():
         raise NotADirectoryError(f'--output-dir {f.parent} is a file, not a folder')

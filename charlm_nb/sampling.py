@@ -28,13 +28,20 @@ def _check_temperature(temperature):
         raise ValueError(f'temperature must be at most {MAX_TEMPERATURE:g} (any '
                          f'higher samples uniform noise), got {temperature:g}')
 
+def _rng(rng):
+    "A NumPy `Generator` from `rng` (a seed ≥ 0, a Generator, or None for a fresh one)."
+    try: return np.random.default_rng(rng)            # a Generator passes through
+    except (TypeError, ValueError):
+        raise ValueError(f'rng must be a seed (a whole number >= 0), a NumPy '
+                         f'Generator or None, got {rng!r}') from None
+
 def gumbel_sample(log_probs, temperature:float=1.0, rng=None):
     ("Index of the argmax of `log_probs + temperature * Gumbel noise` "
      "along the last axis (greedy at `temperature=0`).")
     _check_temperature(temperature)
     log_probs = np.asarray(log_probs)
     if temperature == 0: return np.argmax(log_probs, axis=-1)
-    rng = np.random.default_rng(rng)          # a Generator passes through unchanged
+    rng = _rng(rng)
     u = rng.uniform(low=1e-6, high=1.0 - 1e-6, size=log_probs.shape)
     g = -np.log(-np.log(u))
     # an impossible code (log-prob -inf, e.g. padding) stays impossible
@@ -43,6 +50,11 @@ def gumbel_sample(log_probs, temperature:float=1.0, rng=None):
 
 # %% ../nbs/07_sampling.ipynb #65087f22
 def _encode_prefix(prefix:str) -> list:
+    if not isinstance(prefix, str):
+        raise ValueError(f'prefix must be a str, got {type(prefix).__name__}')
+    if '\n' in prefix:      # the model reads each line from its start, alone
+        raise ValueError('prefix must be one line (no newline): the model reads '
+                         'each line alone, from its start')
     return line_to_tensor(prefix)[:-1]            # no EOS: the line goes on
 
 def _no_padding(log_probs):
@@ -70,7 +82,7 @@ def predict(num_chars:int, prefix:str, model, temperature:float=1.0, rng=None,
     _check_sampling_args(num_chars, temperature, EOS_int, stop_at_eos=stop_at_eos)
     check_eval_mode(model, 'predict')
     inp = _encode_prefix(prefix)
-    rng = np.random.default_rng(rng)             # passes a Generator through unchanged
+    rng = _rng(rng)
     max_len = len(inp) + num_chars
     fwd = jit_forward(model)                     # compiled once per model and shape
     result = list(prefix)
@@ -89,7 +101,7 @@ def sample_stream(model, prefix:str='', num_chars:int=200, temperature:float=1.0
      "of `model`'s weights (GRU state carried).")
     _check_sampling_args(num_chars, temperature, EOS_int, multiline=multiline)
     codes = _encode_prefix(prefix)
-    rng = np.random.default_rng(rng)
+    rng = _rng(rng)
     # once per model: a predict-mode twin, its step compiled
     def make():
         pmodel = predict_model_like(model, **config_of(model))

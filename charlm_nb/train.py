@@ -124,6 +124,8 @@ def train_model(
                    n_layers=n_layers, n_devices=n_dev)
     if not isinstance(output_dir, (str, Path)) or not str(output_dir).strip():
         raise ValueError(f'output_dir must name a folder, got {output_dir!r}')
+    if lines is not None and data is not None:
+        raise ValueError('give data (a text) or lines (training, held-out), not both')
     train_lines, eval_lines = check_data(
         lines if lines is not None
         else split_lines(load_lines(data, errors=errors), n_eval=n_eval), vocab_size)
