@@ -62,7 +62,7 @@ def safe_save_checkpoint(loop, save, clock=lambda: 0.0):
                                      + (f'the checkpoint of step {kept} is kept; '
                                         if kept else 'no checkpoint is kept; ')
                                      + lr_advice(loop))
-        if (d/MANIFEST).exists() and not checkpoint_problems(d): _link_prev(d)
+        if not checkpoint_problems(d): _link_prev(d)
         # first save: mark it in progress
         else: _write_json_atomic(d/MANIFEST, dict(step=None, files={}, incomplete=True))
         save(basename)
@@ -71,15 +71,15 @@ def safe_save_checkpoint(loop, save, clock=lambda: 0.0):
 
 
 # %% ../nbs/05b_checkpoint.ipynb #637b23dc
-def restore_prev(d) -> int:
-    ("Put the checkpoint kept in `d/.prev` (if intact) back into `d`, its manifest "
-     "last, `.prev/` untouched until then; return the step now on disk.")
+def restore_prev(d) -> int|None:
+    ("Put the checkpoint kept in `d/.prev` back into `d`, its manifest last, `.prev/` "
+     "untouched until then; return its step, or None if `.prev/` is not intact.")
     d, prev = Path(d), Path(d)/'.prev'
-    if prev.exists() and not checkpoint_problems(prev):
-        for n in CKPT_FILES + (MANIFEST,):
-            tmp = d/(n + '.restoring')
-            tmp.unlink(missing_ok=True); os.link(prev/n, tmp); os.replace(tmp, d/n)
-        shutil.rmtree(prev, ignore_errors=True)
+    if checkpoint_problems(prev): return None       # a missing manifest is one
+    for n in CKPT_FILES + (MANIFEST,):
+        tmp = d/(n + '.restoring')
+        tmp.unlink(missing_ok=True); os.link(prev/n, tmp); os.replace(tmp, d/n)
+    shutil.rmtree(prev, ignore_errors=True)
     return checkpoint_step(d)
 
 def recover_checkpoint(d) -> int:
@@ -92,8 +92,7 @@ def recover_checkpoint(d) -> int:
     if not probs:    # a set without a manifest (plain Trax) gets one: saves can keep it
         if not manifest: _write_manifest(d, checkpoint_step(d))
         return read_manifest(d)['step']
-    if (d/'.prev').exists() and not checkpoint_problems(d/'.prev'):
-        step = restore_prev(d)
+    if (step := restore_prev(d)) is not None:
         print(f'{d}: the last checkpoint was incomplete or damaged '
               f'({"; ".join(probs)}); restored the previous one (step {step})',
               file=sys.stderr)
@@ -193,7 +192,7 @@ def set_problems(d) -> list:
         probs.append(f'{CKPT_FILES[1]} has no {cfg["vocab_size"]}×{cfg["d_model"]} '
                      f'embedding, as config.json says')
     prev = d/'.prev'
-    if not probs and (prev/MANIFEST).exists() and not checkpoint_problems(prev):
+    if not probs and not checkpoint_problems(prev):
         files = read_manifest(prev)['files']
         old = [n for n in CKPT_FILES if _sha256(d/n) == files[n]['sha256']]
         if 0 < len(old) < len(CKPT_FILES):

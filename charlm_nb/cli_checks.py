@@ -66,7 +66,8 @@ class Refusals:
     def check(self, what, expect:str, writes:bool=False) -> dict:
         ("Try `what` (`charlm` arguments, or a `partial` call); assert it is refused "
          "with `expect` in its message; record it.")
-        out_dir = _args_of(what).get('output_dir')
+        args = _args_of(what)
+        out_dir = args.get('output_dir')
         before = _snapshot(out_dir) if out_dir else None
         if isinstance(what, partial):
             try: what()
@@ -81,7 +82,7 @@ class Refusals:
                 else 'nothing written')
         if not writes: assert disk != 'written', (self._show(what), 'wrote files')
         # the options (or a call's parameters) it names, and the paths
-        named = [k for k, v in _args_of(what).items()
+        named = [k for k, v in args.items()
                  if re.search(rf"\b({k}|{k.replace('_', '-')})\b", msg)
                  or (len(str(v)) > 2 and str(v) in msg
                      and re.search('[^-+.0-9e]', str(v)))]

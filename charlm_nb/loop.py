@@ -13,8 +13,7 @@ from trax import layers as tl
 from trax.supervised import training
 from trax.data import inputs as trax_inputs
 from .data import check_counts, check_lines, line_to_tensor
-from .run_folder import (CKPT_FILES, MANIFEST, _write_json_atomic,
-                                  checkpoint_problems)
+from .run_folder import CKPT_FILES, MANIFEST, _write_json_atomic
 from .checkpoint import restore_prev, checkpoint_step, lr_advice
 
 # %% auto #0
@@ -37,8 +36,7 @@ def drop_checkpoint(d) -> int:
     ("The checkpoint in `d` is bad: put `.prev/` back if intact, else remove it "
      "(marked as an unfinished first save until gone); return the step left (0: none).")
     d = Path(d)
-    if (d/'.prev').exists() and not checkpoint_problems(d/'.prev'):
-        return restore_prev(d)
+    if (step := restore_prev(d)) is not None: return step
     _write_json_atomic(d/MANIFEST, dict(step=None, files={}, incomplete=True))
     for n in CKPT_FILES + (MANIFEST,): (d/n).unlink(missing_ok=True)
     return 0
@@ -58,9 +56,8 @@ class StepLosses:
             # the loss of step k is computed with the weights of step k-1: if those were
             # just saved, they are not good: go back to the previous checkpoint
             if not math.isfinite(value):
-                d = loop._output_dir
-                kept = (drop_checkpoint(d) if checkpoint_step(d) >= loop.step - 1
-                        else checkpoint_step(d))
+                d, kept = loop._output_dir, checkpoint_step(loop._output_dir)
+                if kept >= loop.step - 1: kept = drop_checkpoint(d)
                 raise FloatingPointError(
                     f'the training loss became {value} at step {loop.step}: training '
                     'stopped; ' + (f'the checkpoint kept on disk is from step {kept}; '

@@ -37,6 +37,9 @@ def read_json(path, want:dict|None=None, optional:dict|None=None) -> dict:
                          f'({type(e).__name__}: {e})') from None
     if not isinstance(obj, dict):
         raise ValueError(f'{path} holds a JSON {type(obj).__name__}, not an object')
+    return _checked_keys(obj, path, want, optional)
+
+def _checked_keys(obj:dict, path, want:dict|None=None, optional:dict|None=None):
     for k, ok in {**(want or {}), **(optional or {})}.items():
         if k not in obj:
             if k in (want or {}): raise ValueError(f'{path} has no "{k}"')
@@ -75,14 +78,19 @@ def _differences(old:dict, new:dict, keys):
     return (show(old), show(new)) if ks else None
 
 # %% ../nbs/05a_run_folder.ipynb #57e00772
+def _folder(output_dir) -> Path:
+    "`output_dir` as a `Path`; an error if it is not a path, or names a file."
+    if not isinstance(output_dir, (str, os.PathLike)):
+        raise ValueError(f'output_dir must name a folder, got {output_dir!r}')
+    d = Path(output_dir).expanduser()
+    if d.exists() and not d.is_dir():
+        raise NotADirectoryError(f'--output-dir {d} is a file, not a folder')
+    return d
+
 def load_config(output_dir, recipe:bool=False) -> dict:
     ("The architecture recorded in `output_dir/config.json` (with its recipe, if "
      "`recipe`), checked.")
-    if not isinstance(output_dir, (str, os.PathLike)):
-        raise ValueError(f'output_dir must name a folder, got {output_dir!r}')
-    f = Path(output_dir).expanduser()/'config.json'
-    if f.parent.is_file():
-        raise NotADirectoryError(f'--output-dir {f.parent} is a file, not a folder')
+    f = _folder(output_dir)/'config.json'
     if not f.exists():
         raise FileNotFoundError(f'no trained model in {f.parent}: {f.name} is missing '
                                 f'(train one with '
@@ -95,9 +103,7 @@ def prepare_output_dir(output_dir, recipe:dict|None=None, force:bool=False,
     ("Create `output_dir` (or check it) and its `config.json`; an error if it holds "
      "a model of another architecture, or trained with another `recipe` "
      "(unless `force`).")
-    out = Path(output_dir).expanduser()
-    if out.exists() and not out.is_dir():
-        raise NotADirectoryError(f'--output-dir {out} is a file, not a folder')
+    out = _folder(output_dir)
     arch, cfg_file = {k: int(config[k]) for k in CONFIG_KEYS}, out/'config.json'
     old = None
     if cfg_file.exists():
@@ -127,9 +133,7 @@ def prepare_output_dir(output_dir, recipe:dict|None=None, force:bool=False,
 def lock_run_dir(d):
     ("Hold an exclusive lock on run folder `d` while this process lives "
      "(or until the returned file is closed).")
-    d = Path(d).expanduser()
-    if d.exists() and not d.is_dir():
-        raise NotADirectoryError(f'--output-dir {d} is a file, not a folder')
+    d = _folder(d)
     d.mkdir(parents=True, exist_ok=True)
     f = open(d/'.lock', 'a+')
     try: fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -167,8 +171,8 @@ def read_manifest(d) -> dict:
      "training seconds (or the mark of a first save in progress).")
     man = read_json(Path(d)/MANIFEST)
     if man.get('incomplete') is True: return man
-    return read_json(Path(d)/MANIFEST, dict(step=whole(), files=_files_ok),
-                     dict(seconds=_seconds_ok))
+    return _checked_keys(man, Path(d)/MANIFEST, dict(step=whole(), files=_files_ok),
+                         dict(seconds=_seconds_ok))
 
 def checkpoint_problems(d) -> list:
     ("What is wrong with the checkpoint in folder `d` according to its "

@@ -13,7 +13,7 @@ from trax.supervised import training
 from .data import load_lines, split_lines
 from .batches import batch_stream, length_batches
 from .model import GRULM
-from .run_folder import recipe_of, prepare_output_dir, lock_run_dir
+from .run_folder import recipe_of, prepare_output_dir, lock_run_dir, _folder
 from .checkpoint import (recover_checkpoint, checkpoint_seconds,
                                   safe_save_checkpoint)
 from .loop import (check_settings, check_data, lr_schedule, make_tasks,
@@ -24,12 +24,14 @@ from .loop import (check_settings, check_data, lr_schedule, make_tasks,
 __all__ = ['make_loop', 'run_loop', 'train_model', 'plot_losses']
 
 # %% ../nbs/05c_train.ipynb #42412f44
+def _quiet(): return contextlib.redirect_stdout(io.StringIO())
+
 def make_loop(model, tasks, out:Path, seed:int, eval_at, checkpoint_at,
               clock=lambda: 0.0):
     ("A `Loop` on run folder `out` (restored from its checkpoint), "
      "with crash-safe saves; and its `StepLosses`.")
     # Loop prints a line per metric; the bar shows progress
-    with contextlib.redirect_stdout(io.StringIO()):
+    with _quiet():
         loop = training.Loop(model, [tasks[0]], eval_tasks=[tasks[1]],
                              output_dir=str(out), random_seed=seed,
                              n_devices=jax.local_device_count(),
@@ -39,7 +41,6 @@ def make_loop(model, tasks, out:Path, seed:int, eval_at, checkpoint_at,
 
 def _mean_loss(rec, n=20): return float(np.mean([l for _, l in rec.losses[-n:]]))
 
-def _quiet(): return contextlib.redirect_stdout(io.StringIO())
 
 def run_loop(loop, rec, done, position, total:int, chunk=lambda: 10,
              progress:bool=True):
@@ -122,7 +123,8 @@ def train_model(
                    n_eval_batches=n_eval_batches, checkpoint_every=checkpoint_every,
                    n_eval=n_eval, seed=seed, vocab_size=vocab_size, d_model=d_model,
                    n_layers=n_layers, n_devices=n_dev)
-    if not isinstance(output_dir, (str, Path)) or not str(output_dir).strip():
+    _folder(output_dir)                            # a path, and not a file
+    if not str(output_dir).strip():
         raise ValueError(f'output_dir must name a folder, got {output_dir!r}')
     if lines is not None and data is not None:
         raise ValueError('give data (a text) or lines (training, held-out), not both')
