@@ -3,9 +3,11 @@
 
 Measures, in one run, characters/second of a full training step (forward, backward, Adam) for:
   - charlm_nb's GRULM with Trax's tl.GRU (the course's layer),
-  - the same model with charlm_nb.fast_gru.FastGRU,
+  - the same model with charlm_nb.fast_gru.FastGRU, its products in float32 ('fast') and in bfloat16 ('fast_bf16',
+    float32 weights and sums),
   - the same architecture in PyTorch (torch.nn.GRU; optional: `pip install torch==2.13.0`),
-and the machine's float32 matmul rate, to report the share of it each training step reaches.
+and the machine's matmul rate in float32 and in bfloat16 (float32 sums), to report the share of the float32 rate
+each training step reaches (and, for the bfloat16 version, of the bfloat16 rate too).
 Each measurement runs in its own process, so that peak memory (max RSS) is its own.
 
     python bench/train_throughput.py [--batch 32 --length 128 --d-model 512 --layers 2 --steps 20]
@@ -17,11 +19,12 @@ def step_flops(B, L, d, n_layers, V):
     forward = n_layers * 2 * B * L * (2 * d) * (3 * d) + 2 * B * L * d * V
     return 3 * forward
 
-def measure_matmul(n=2048, reps=10, rounds=5):
-    "Best-of-`rounds` float32 matmul rate (GFLOP/s) of an n x n product in JAX: the machine's practical ceiling."
-    import jax
-    a = jax.random.normal(jax.random.PRNGKey(0), (n, n)); b = jax.random.normal(jax.random.PRNGKey(1), (n, n))
-    f = jax.jit(lambda a, b: a @ b); f(a, b).block_until_ready()
+def measure_matmul(n=2048, reps=10, rounds=5, dtype='float32'):
+    "Best-of-`rounds` matmul rate (GFLOP/s) of an n x n product in JAX (float32 sums): the practical ceiling."
+    import jax, jax.numpy as jnp
+    a = jax.random.normal(jax.random.PRNGKey(0), (n, n)).astype(dtype)
+    b = jax.random.normal(jax.random.PRNGKey(1), (n, n)).astype(dtype)
+    f = jax.jit(lambda a, b: jnp.matmul(a, b, preferred_element_type=jnp.float32)); f(a, b).block_until_ready()
     best = float('inf')
     for _ in range(rounds):
         t = time.perf_counter()
@@ -78,7 +81,7 @@ def measure_torch(B, L, d, n_layers, V, steps, warmup):
 
 def child(args):
     B, L, d, n, V = args.batch, args.length, args.d_model, args.layers, args.vocab
-    if args.only == 'matmul': secs = None; extra = dict(gflops=measure_matmul())
+    if args.only == 'matmul': secs = None; extra = dict(gflops=measure_matmul(), gflops_bf16=measure_matmul(dtype='bfloat16'))
     elif args.only == 'torch': secs = measure_torch(B, L, d, n, V, args.steps, args.warmup); extra = {}
     else: secs = measure_trax(args.only, B, L, d, n, V, args.steps, args.warmup); extra = {}
     print(json.dumps(dict(secs=secs, max_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, **extra)))
@@ -99,22 +102,25 @@ def main():
         return json.loads(r.stdout.strip().splitlines()[-1])
     import importlib.util
     has_torch = importlib.util.find_spec('torch') is not None
-    res = {w: run(w) for w in ['matmul', 'trax', 'fast'] + (['torch'] if has_torch else [])}
+    res = {w: run(w) for w in ['matmul', 'trax', 'fast', 'fast_bf16'] + (['torch'] if has_torch else [])}
     flops, chars, peak = step_flops(B, L, d, n, V), B * L, res['matmul'].get('gflops')
     print(f'machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; {platform.python_version()}')
     print(f'model: GRULM vocab {V}, d_model {d}, {n} GRU layers; batch {B} x length {L} = {chars} characters per step')
     print(f'FLOPs per training step = 3 x [n_layers * 2*B*L*(2d)*(3d) + 2*B*L*d*V] = {flops/1e9:.1f} GFLOP')
-    print(f'float32 matmul rate (2048x2048, JAX): {peak:.1f} GFLOP/s')
+    print(f"matmul rate (2048x2048, JAX): float32 {peak:.1f} GFLOP/s, bfloat16 {res['matmul']['gflops_bf16']:.1f} GFLOP/s")
     print(f"{'implementation':<22}{'ms/step':>9}{'chars/s':>10}{'GFLOP/s':>9}{'% matmul':>9}{'max RSS MB':>11}")
-    names = dict(trax='trax tl.GRU', fast='charlm_nb FastGRU', torch='PyTorch nn.GRU')
-    for w in ('trax', 'fast', 'torch'):
+    names = dict(trax='trax tl.GRU', fast='charlm_nb FastGRU', fast_bf16='FastGRU bfloat16', torch='PyTorch nn.GRU')
+    for w in ('trax', 'fast', 'fast_bf16', 'torch'):
         if w not in res: print(f'{names[w]:<22} not measured (torch not installed: pip install torch==2.13.0)'); continue
         r = res[w]
         if 'error' in r: print(f'{names[w]:<22} failed: {r["error"]}'); continue
         r['chars_per_s'], r['gflops'] = chars / r['secs'], flops / r['secs'] / 1e9
         print(f"{names[w]:<22}{r['secs']*1e3:9.1f}{r['chars_per_s']:10,.0f}{r['gflops']:9.1f}{100*r['gflops']/peak:8.1f}%{r['max_rss_mb']:11,.0f}")
     ratio = lambda a, b: res[a]['chars_per_s'] / res[b]['chars_per_s'] if 'chars_per_s' in res.get(a, {}) and 'chars_per_s' in res.get(b, {}) else float('nan')
-    print(f"ratios: FastGRU / tl.GRU = {ratio('fast', 'trax'):.2f}x;  FastGRU / PyTorch = {ratio('fast', 'torch'):.2f}x;  tl.GRU / PyTorch = {ratio('trax', 'torch'):.2f}x")
+    print(f"ratios: FastGRU / tl.GRU = {ratio('fast', 'trax'):.2f}x;  FastGRU / PyTorch = {ratio('fast', 'torch'):.2f}x;  "
+          f"FastGRU bfloat16 / PyTorch = {ratio('fast_bf16', 'torch'):.2f}x;  tl.GRU / PyTorch = {ratio('trax', 'torch'):.2f}x")
+    if 'gflops' in res.get('fast_bf16', {}):
+        print(f"FastGRU bfloat16: {res['fast_bf16']['gflops'] / res['matmul']['gflops_bf16']:.0%} of the bfloat16 matmul rate")
     if args.json:
         with open(args.json, 'w') as f: json.dump(dict(config=vars(args), flops_per_step=flops, results=res), f, indent=2)
 

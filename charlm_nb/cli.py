@@ -60,7 +60,7 @@ def evaluate_cmd(
     data:str|None=None, # the text it was trained on (default: the Shakespeare corpus)
     n_eval:int=1000,    # number of last lines held out
     batch_size:int=64,  # lines per evaluation batch
-    gru:str='trax',     # GRU layer: 'trax' or 'fast' (lesson 10); same weights
+    gru:str='trax',     # GRU layer: 'trax', 'fast' or 'fast_bf16' (lesson 10)
     # a character outside 2..255 in the text: 'strict' (an error) or 'replace' (by '?')
     errors:str='strict'):
     ("Held-out log-perplexity of a trained model in both conventions, "
@@ -94,7 +94,7 @@ def sample_cmd(
     num_chars:int=300,      # characters to generate
     temperature:float=0.8,  # 0: greedy; 1: the model's distribution
     seed:int|None=None,     # random seed (default: a new one each run)
-    gru:str='trax'):        # GRU layer: 'trax' or 'fast' (lesson 10); same weights
+    gru:str='trax'):        # GRU layer: 'trax', 'fast' or 'fast_bf16' (lesson 10)
     "Generate text from a trained model, printed as it is produced."
     from charlm_nb.sampling import sample_stream, _encode_prefix
     # a prefix the model cannot read: error before loading

@@ -4,6 +4,7 @@
 
 # %% ../nbs/10_fast_gru.ipynb #5713bdb4
 from __future__ import annotations
+from functools import partial
 import charlm_nb.compat
 import jax, jax.numpy as jnp
 import trax
@@ -11,15 +12,42 @@ from trax import layers as tl
 from trax.layers import initializers as init
 
 # %% auto #0
-__all__ = ['plain_recurrence', 'gru_recurrence', 'FastGRU']
+__all__ = ['matmul', 'row_major_T', 'linear', 'plain_recurrence', 'gru_recurrence', 'FastGRU']
+
+# %% ../nbs/10_fast_gru.ipynb #30c84958
+def matmul(a, b, dtype=jnp.float32):
+    "`a @ b` with both operands rounded to `dtype`, summed and returned in float32."
+    return jnp.matmul(a.astype(dtype), b.astype(dtype),
+                      preferred_element_type=jnp.float32)
+
+# %% ../nbs/10_fast_gru.ipynb #15b7d9e6
+def row_major_T(x, dtype=None):
+    "`x.T` of a 2-D array (cast to `dtype` first), as an array of its own: fast products."
+    t = (x if dtype is None else x.astype(dtype)).T
+    h = t.shape[0] // 2
+    return jnp.concatenate([t[:h], t[h:]])   # a bare `.T` is folded into the product
+
+# %% ../nbs/10_fast_gru.ipynb #d1c67f42
+@partial(jax.custom_vjp, nondiff_argnums=(2,))
+def linear(x, w, dtype=jnp.float32):
+    "`matmul(x, w, dtype)`, whose backward products also run in the fast form."
+    return matmul(x, w, dtype)
+
+def _linear_fwd(x, w, dtype): return matmul(x, w, dtype), (x.astype(dtype), w)
+def _linear_bwd(dtype, res, g):
+    x, w = res
+    return (matmul(g, row_major_T(w, dtype), dtype),
+            matmul(row_major_T(x, dtype), g, dtype))
+
+linear.defvjp(_linear_fwd, _linear_bwd)
 
 # %% ../nbs/10_fast_gru.ipynb #488039bc
-def _gru_step(w1h, w2h, h, p):
+def _gru_step(w1h, w2h, h, p, dtype=jnp.float32):
     p1, p2 = p
     n = h.shape[-1]
-    ur = jax.nn.sigmoid(p1 + h @ w1h)
+    ur = jax.nn.sigmoid(p1 + matmul(h, w1h, dtype))
     u, r = ur[:, :n], ur[:, n:]
-    c = jnp.tanh(p2 + (r * h) @ w2h)
+    c = jnp.tanh(p2 + matmul(r * h, w2h, dtype))
     return u * h + (1 - u) * c, (u, r, c)
 
 def plain_recurrence(p1, p2, w1h, w2h, h0):
@@ -29,33 +57,36 @@ def plain_recurrence(p1, p2, w1h, w2h, h0):
         return h, h
     return jax.lax.scan(step, h0, (p1, p2))[1]
 
-@jax.custom_vjp
-def gru_recurrence(p1, p2, w1h, w2h, h0):
-    "The same as `plain_recurrence`, with weight gradients computed after the loop."
-    return plain_recurrence(p1, p2, w1h, w2h, h0)
+@partial(jax.custom_vjp, nondiff_argnums=(5,))
+def gru_recurrence(p1, p2, w1h, w2h, h0, dtype=jnp.float32):
+    "`plain_recurrence` with weight gradients after the loop, products in `dtype`."
+    return _gru_fwd(p1, p2, w1h, w2h, h0, dtype)[0]
 
-def _gru_fwd(p1, p2, w1h, w2h, h0):
+def _gru_fwd(p1, p2, w1h, w2h, h0, dtype):
+    w1c, w2c = w1h.astype(dtype), w2h.astype(dtype)     # rounded once, not every step
     def step(h, p):
-        h_new, (u, r, c) = _gru_step(w1h, w2h, h, p)
+        h_new, (u, r, c) = _gru_step(w1c, w2c, h, p, dtype)
         return h_new, (h_new, h, u, r, c)
     _, (hs, hprev, u, r, c) = jax.lax.scan(step, h0, (p1, p2))
     return hs, (hprev, u, r, c, w1h, w2h)
 
-def _gru_bwd(res, dhs):
+def _gru_bwd(dtype, res, dhs):
     hprev, u, r, c, w1h, w2h = res
+    w1t, w2t = row_major_T(w1h, dtype), row_major_T(w2h, dtype)
     def step(dh_next, xs):
         dh_out, hp, u, r, c = xs
         dh = dh_out + dh_next
         du = dh * (hp - c)
         dcpre = dh * (1 - u) * (1 - c * c)
-        drh = dcpre @ w2h.T
+        drh = matmul(dcpre, w2t, dtype)
         da = jnp.concatenate([du * u * (1 - u), drh * hp * r * (1 - r)], axis=-1)
-        return dh * u + drh * r + da @ w1h.T, (da, dcpre)
+        return dh * u + drh * r + matmul(da, w1t, dtype), (da, dcpre)
     xs = (dhs, hprev, u, r, c)
     dh0, (da, dcpre) = jax.lax.scan(step, jnp.zeros_like(hprev[0]), xs, reverse=True)
     T, B, n = hprev.shape
-    dw1h = hprev.reshape(T * B, n).T @ da.reshape(T * B, 2 * n)
-    dw2h = (r * hprev).reshape(T * B, n).T @ dcpre.reshape(T * B, n)
+    flat = lambda a: a.reshape(T * B, a.shape[-1])
+    dw1h = matmul(row_major_T(flat(hprev), dtype), flat(da), dtype)
+    dw2h = matmul(row_major_T(flat(r * hprev), dtype), flat(dcpre), dtype)
     return da, dcpre, dw1h, dw2h, dh0
 
 gru_recurrence.defvjp(_gru_fwd, _gru_bwd)
@@ -65,9 +96,12 @@ class FastGRU(tl.Layer):
     "`tl.GRU(n_units, mode)` with the input projections out of the time loop."
     def __init__(self, n_units:int, mode:str='train',
                  kernel_initializer=init.RandomUniformInitializer(0.01),
-                 bias_initializer=init.RandomNormalInitializer(1e-6)):
+                 bias_initializer=init.RandomNormalInitializer(1e-6),
+                 dtype:str='float32'):    # of the products: 'float32' or 'bfloat16'
         super().__init__(n_in=1, n_out=1, name=f'GRU_{n_units}')
-        self._n, self._mode = n_units, mode
+        if dtype not in ('float32', 'bfloat16'):
+            raise ValueError(f"dtype must be 'float32' or 'bfloat16', got {dtype!r}")
+        self._n, self._mode, self._dtype = n_units, mode, jnp.dtype(dtype)
         self._kernel_initializer = kernel_initializer
         self._bias_initializer = bias_initializer
 
@@ -75,11 +109,15 @@ class FastGRU(tl.Layer):
         w1, b1, w2, b2 = self.weights
         n, d = self._n, x.shape[-1]
         w_in = jnp.concatenate([w1[:d], w2[:d]], axis=1)
-        proj = jnp.einsum('btd,de->tbe', x, w_in) + jnp.concatenate([b1, b2])
+        B, T = x.shape[:2]                   # time first, one (T*B, d) @ (d, 3n) product
+        x_tb = jnp.swapaxes(x, 0, 1).reshape(T * B, d)
+        proj = linear(x_tb, w_in, self._dtype).reshape(T, B, 3 * n)
+        proj = proj + jnp.concatenate([b1, b2])
         predict = self._mode == 'predict'
         h0 = self.state if predict else jnp.zeros((x.shape[0], n), x.dtype)
         # states (T, B, n)
-        hs = gru_recurrence(proj[..., :2*n], proj[..., 2*n:], w1[d:], w2[d:], h0)
+        hs = gru_recurrence(proj[..., :2*n], proj[..., 2*n:], w1[d:], w2[d:], h0,
+                            self._dtype)
         if self._mode == 'predict': self.state = hs[-1]
         return jnp.swapaxes(hs, 0, 1)
 
@@ -97,3 +135,4 @@ class FastGRU(tl.Layer):
 
 from .model import GRU_LAYERS
 GRU_LAYERS['fast'] = FastGRU                 # now GRULM(gru='fast') builds it
+GRU_LAYERS['fast_bf16'] = partial(FastGRU, dtype='bfloat16')

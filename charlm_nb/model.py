@@ -19,10 +19,10 @@ __all__ = ['GRU_LAYERS', 'GRU_MODULES', 'CONFIG_KEYS', 'PRETRAINED_DIR', 'gru_la
 
 # %% ../nbs/05_model.ipynb #973f3159
 import importlib
-# name -> layer class; lesson 10 adds 'fast' (FastGRU)
+# name -> layer class; lesson 10 adds 'fast' and 'fast_bf16' (FastGRU)
 GRU_LAYERS = {'trax': tl.GRU}
 # modules that register a GRU layer when imported
-GRU_MODULES = {'fast': 'charlm_nb.fast_gru'}
+GRU_MODULES = {'fast': 'charlm_nb.fast_gru', 'fast_bf16': 'charlm_nb.fast_gru'}
 
 def gru_layer(name:str):
     ("The GRU layer class registered as `name` "

@@ -109,7 +109,7 @@ def train_model(
     lines:tuple|None=None,          # `(train, eval)` lines, instead of `data`
     progress:bool=True,             # show a progress bar and a summary
     vocab_size:int=256,             # character codes
-    # GRU layer: 'trax' (`tl.GRU`) or 'fast' (`FastGRU`, lesson 10)
+    # GRU layer: 'trax' (`tl.GRU`), 'fast' or 'fast_bf16' (`FastGRU`, lesson 10)
     gru:str='trax',
     # `mode -> layer`: train another model instead of `GRULM` (lesson 13)
     model_fn=None):
