@@ -12,8 +12,16 @@ after `--` overrides them.
 import argparse, json, shlex, shutil, subprocess, sys, tempfile, time
 from pathlib import Path
 
-RECIPE = ['--d-model', '256', '--n-layers', '1', '--lr', '0.005', '--warmup', '50', '--tokens', '4096',
-          '--gru', 'fast', '--eval-every', '100000', '--checkpoint-every', '500']
+RECIPE = ['--d-model', '384', '--n-layers', '1', '--lr', '0.005', '--warmup', '50', '--tokens', '4096',
+          '--gru', 'fast_bf16', '--eval-every', '100000', '--checkpoint-every', '500']
+
+def merged(recipe, extra):
+    "The recipe without the options that `extra` gives again (every recipe option has one value), then `extra`."
+    again, out, i = {a for a in extra if a.startswith('--')}, [], 0
+    while i < len(recipe):
+        if recipe[i] in again: i += 2
+        else: out += recipe[i:i + 2]; i += 2
+    return out + extra
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0], allow_abbrev=False)
@@ -23,7 +31,7 @@ def main():
     a = p.parse_args()
     with tempfile.TemporaryDirectory() as d:
         out = Path(d)/'run'
-        args = ['--minutes', f'{a.minutes:g}'] + RECIPE + a.extra
+        args = ['--minutes', f'{a.minutes:g}'] + merged(RECIPE, a.extra)
         command = 'charlm train --output-dir RUN ' + ' '.join(shlex.quote(x) for x in args)
         t = time.perf_counter()
         charlm = [shutil.which('charlm') or sys.executable, *([] if shutil.which('charlm') else

@@ -50,20 +50,21 @@ def _gru_step(w1h, w2h, h, p, dtype=jnp.float32):
     c = jnp.tanh(p2 + matmul(r * h, w2h, dtype))
     return u * h + (1 - u) * c, (u, r, c)
 
-def plain_recurrence(p1, p2, w1h, w2h, h0):
+def plain_recurrence(p1, p2, w1h, w2h, h0, dtype=jnp.float32):
     "GRU states `(T, B, n)` from input parts `p1` `(T, B, 2n)`, `p2` `(T, B, n)`."
+    w1h, w2h = w1h.astype(dtype), w2h.astype(dtype)     # rounded once, not every step
     def step(h, p):
-        h, _ = _gru_step(w1h, w2h, h, p)
+        h, _ = _gru_step(w1h, w2h, h, p, dtype)
         return h, h
     return jax.lax.scan(step, h0, (p1, p2))[1]
 
 @partial(jax.custom_vjp, nondiff_argnums=(5,))
 def gru_recurrence(p1, p2, w1h, w2h, h0, dtype=jnp.float32):
-    "`plain_recurrence` with weight gradients after the loop, products in `dtype`."
-    return _gru_fwd(p1, p2, w1h, w2h, h0, dtype)[0]
+    "`plain_recurrence` with weight gradients computed after the loop."
+    return plain_recurrence(p1, p2, w1h, w2h, h0, dtype)
 
 def _gru_fwd(p1, p2, w1h, w2h, h0, dtype):
-    w1c, w2c = w1h.astype(dtype), w2h.astype(dtype)     # rounded once, not every step
+    w1c, w2c = w1h.astype(dtype), w2h.astype(dtype)
     def step(h, p):
         h_new, (u, r, c) = _gru_step(w1c, w2c, h, p, dtype)
         return h_new, (h_new, h, u, r, c)
