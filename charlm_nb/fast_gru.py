@@ -22,7 +22,7 @@ def matmul(a, b, dtype=jnp.float32):
 
 # %% ../nbs/10_fast_gru.ipynb #15b7d9e6
 def row_major_T(x, dtype=None):
-    "`x.T` of a 2-D array (cast to `dtype` first), as an array of its own: fast products."
+    "`x.T` of a 2-D array (cast to `dtype` first), as an array of its own."
     t = (x if dtype is None else x.astype(dtype)).T
     h = t.shape[0] // 2
     return jnp.concatenate([t[:h], t[h:]])   # a bare `.T` is folded into the product
@@ -110,7 +110,7 @@ class FastGRU(tl.Layer):
         w1, b1, w2, b2 = self.weights
         n, d = self._n, x.shape[-1]
         w_in = jnp.concatenate([w1[:d], w2[:d]], axis=1)
-        B, T = x.shape[:2]                   # time first, one (T*B, d) @ (d, 3n) product
+        B, T = x.shape[:2]             # time first, one (T*B, d) @ (d, 3n) product
         x_tb = jnp.swapaxes(x, 0, 1).reshape(T * B, d)
         proj = linear(x_tb, w_in, self._dtype).reshape(T, B, 3 * n)
         proj = proj + jnp.concatenate([b1, b2])
