@@ -17,6 +17,7 @@ RECIPE = ['--d-model', '384', '--n-layers', '1', '--lr', '0.005', '--warmup', '5
 
 def merged(recipe, extra):
     "The recipe without the options that `extra` gives again (every recipe option has one value), then `extra`."
+    extra = [y for x in extra for y in (x.split('=', 1) if x.startswith('--') and '=' in x else [x])]
     again, out, i = {a for a in extra if a.startswith('--')}, [], 0
     while i < len(recipe):
         if recipe[i] in again: i += 2
