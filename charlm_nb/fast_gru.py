@@ -12,7 +12,7 @@ from trax import layers as tl
 from trax.layers import initializers as init
 
 # %% auto #0
-__all__ = ['matmul', 'row_major_T', 'linear', 'plain_recurrence', 'gru_recurrence', 'FastGRU']
+__all__ = ['matmul', 'row_major_T', 'linear', 'plain_recurrence', 'gru_recurrence', 'FastGRU', 'FastGRUbf16']
 
 # %% ../nbs/10_fast_gru.ipynb #30c84958
 def matmul(a, b, dtype=jnp.float32):
@@ -136,4 +136,10 @@ class FastGRU(tl.Layer):
 
 from .model import GRU_LAYERS
 GRU_LAYERS['fast'] = FastGRU                 # now GRULM(gru='fast') builds it
-GRU_LAYERS['fast_bf16'] = partial(FastGRU, dtype='bfloat16')
+
+class FastGRUbf16(FastGRU):
+    "`FastGRU` with bfloat16 products, registered as `'fast_bf16'`."
+    def __init__(self, n_units:int, mode:str='train', **kwargs):
+        super().__init__(n_units, mode, dtype='bfloat16', **kwargs)
+
+GRU_LAYERS['fast_bf16'] = FastGRUbf16

@@ -134,7 +134,7 @@ def config_of(model) -> dict:
     grus = [l for l in model.sublayers if l.name.startswith('GRU')]
     # tl.GRU is a function that builds a Serial, FastGRU a class
     classes = {k: v for k, v in GRU_LAYERS.items() if isinstance(v, type)}
-    gru = next((k for k, v in classes.items() if isinstance(grus[0], v)), 'trax')
+    gru = next((k for k, v in classes.items() if type(grus[0]) is v), 'trax')
     return dict(vocab_size=emb.shape[0], d_model=emb.shape[1], n_layers=len(grus),
                 gru=gru)
 
