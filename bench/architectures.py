@@ -29,6 +29,7 @@ from charlm_nb.data import load_lines, split_lines
 from charlm_nb.model import n_weights
 from charlm_nb.train import train_model
 from charlm_nb.batches import length_batches
+from charlm_nb.packing import packed_batches
 from charlm_nb.checkpoint import checkpoint_seconds
 from charlm_nb.perplexity import evaluate
 from charlm_nb.sampling import predict
@@ -77,7 +78,8 @@ class Snapshots:
 
 def count_chars(train_lines, steps, recipe, seed, n_dev):
     "Useful (non-padding) characters, padded slots, and the row width averaged over slots, of `steps` batches."
-    gen = length_batches(train_lines, recipe['tokens'], recipe['max_length'], seed=seed, multiple=n_dev)
+    batches = packed_batches if recipe.get('batching') == 'pack' else length_batches
+    gen = batches(train_lines, recipe['tokens'], recipe['max_length'], seed=seed, multiple=n_dev)
     next(gen)                                       # the Loop's sample batch: used to initialise, not trained on
     useful = padded = width = 0
     for _ in range(steps):

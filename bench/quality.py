@@ -33,6 +33,10 @@ def main():
     with tempfile.TemporaryDirectory() as d:
         out = Path(d)/'run'
         args = ['--minutes', f'{a.minutes:g}'] + merged(RECIPE, a.extra)
+        last = lambda flag, default: args[len(args) - 1 - args[::-1].index(flag) + 1] if flag in args else default
+        recipe = dict(tokens=int(last('--tokens', 2048)), max_length=int(last('--max-length', 128)),
+                      batching=last('--batching', 'length'))
+        if recipe['batching'] == 'pad': sys.exit('quality.py counts the characters of length or pack batches only')
         command = 'charlm train --output-dir RUN ' + ' '.join(shlex.quote(x) for x in args)
         t = time.perf_counter()
         charlm = [shutil.which('charlm') or sys.executable, *([] if shutil.which('charlm') else
@@ -49,9 +53,7 @@ def main():
         eval_secs = time.perf_counter() - te
         steps, secs = checkpoint_step(out), checkpoint_seconds(out)
         from architectures import count_chars          # the same batches again, counted (bench/architectures.py)
-        last = lambda flag, default: int(args[len(args) - 1 - args[::-1].index(flag) + 1]) if flag in args else default
-        recipe = dict(tokens=last('--tokens', 2048), max_length=last('--max-length', 128))
-        useful, padded, _ = count_chars(split_lines(load_lines())[0], steps, recipe, seed=last('--seed', 0), n_dev=1)
+        useful, padded, _ = count_chars(split_lines(load_lines())[0], steps, recipe, seed=int(last('--seed', 0)), n_dev=1)
     print(f'reproduce: {command}  &&  charlm eval --output-dir RUN')
     print(f'trained {secs / 60:.2f} min ({wall:.0f} s wall-clock for the process): {steps} steps, '
           f'{useful / secs:,.0f} useful chars/s ({padded / secs:,.0f} padded slots/s)')

@@ -50,45 +50,51 @@ def _gru_step(w1h, w2h, h, p, dtype=jnp.float32):
     c = jnp.tanh(p2 + matmul(r * h, w2h, dtype))
     return u * h + (1 - u) * c, (u, r, c)
 
-def plain_recurrence(p1, p2, w1h, w2h, h0, dtype=jnp.float32):
-    "GRU states `(T, B, n)` from input parts `p1` `(T, B, 2n)`, `p2` `(T, B, n)`."
+def _kept(h, k): return h if k is None else h * k
+
+def plain_recurrence(p1, p2, w1h, w2h, h0, dtype=jnp.float32, keep=None):
+    ("GRU states `(T, B, n)` from input parts `p1` `(T, B, 2n)`, `p2` `(T, B, n)`; "
+     "`keep` `(T, B, 1)` scales the state before each step (lesson 10b).")
     w1h, w2h = w1h.astype(dtype), w2h.astype(dtype)     # rounded once, not every step
     def step(h, p):
-        h, _ = _gru_step(w1h, w2h, h, p, dtype)
+        h, _ = _gru_step(w1h, w2h, _kept(h, p[2]), p[:2], dtype)
         return h, h
-    return jax.lax.scan(step, h0, (p1, p2))[1]
+    return jax.lax.scan(step, h0, (p1, p2, keep))[1]
 
 @partial(jax.custom_vjp, nondiff_argnums=(5,))
-def gru_recurrence(p1, p2, w1h, w2h, h0, dtype=jnp.float32):
+def gru_recurrence(p1, p2, w1h, w2h, h0, dtype=jnp.float32, keep=None):
     "`plain_recurrence` with weight gradients computed after the loop."
-    return plain_recurrence(p1, p2, w1h, w2h, h0, dtype)
+    return plain_recurrence(p1, p2, w1h, w2h, h0, dtype, keep)
 
-def _gru_fwd(p1, p2, w1h, w2h, h0, dtype):
+def _gru_fwd(p1, p2, w1h, w2h, h0, dtype, keep):
     w1c, w2c = w1h.astype(dtype), w2h.astype(dtype)
     def step(h, p):
-        h_new, (u, r, c) = _gru_step(w1c, w2c, h, p, dtype)
+        h = _kept(h, p[2])
+        h_new, (u, r, c) = _gru_step(w1c, w2c, h, p[:2], dtype)
         return h_new, (h_new, h, u, r, c)
-    _, (hs, hprev, u, r, c) = jax.lax.scan(step, h0, (p1, p2))
-    return hs, (hprev, u, r, c, w1h, w2h)
+    _, (hs, hprev, u, r, c) = jax.lax.scan(step, h0, (p1, p2, keep))
+    return hs, (hprev, u, r, c, w1h, w2h, keep)
 
 def _gru_bwd(dtype, res, dhs):
-    hprev, u, r, c, w1h, w2h = res
+    hprev, u, r, c, w1h, w2h, keep = res
     w1t, w2t = row_major_T(w1h, dtype), row_major_T(w2h, dtype)
     def step(dh_next, xs):
-        dh_out, hp, u, r, c = xs
+        dh_out, hp, u, r, c, k = xs
         dh = dh_out + dh_next
         du = dh * (hp - c)
         dcpre = dh * (1 - u) * (1 - c * c)
         drh = matmul(dcpre, w2t, dtype)
         da = jnp.concatenate([du * u * (1 - u), drh * hp * r * (1 - r)], axis=-1)
-        return dh * u + drh * r + matmul(da, w1t, dtype), (da, dcpre)
-    xs = (dhs, hprev, u, r, c)
+        dhp = dh * u + drh * r + matmul(da, w1t, dtype)
+        return _kept(dhp, k), (da, dcpre)
+    xs = (dhs, hprev, u, r, c, keep)
     dh0, (da, dcpre) = jax.lax.scan(step, jnp.zeros_like(hprev[0]), xs, reverse=True)
     T, B, n = hprev.shape
     flat = lambda a: a.reshape(T * B, a.shape[-1])
     dw1h = matmul(row_major_T(flat(hprev), dtype), flat(da), dtype)
     dw2h = matmul(row_major_T(flat(r * hprev), dtype), flat(dcpre), dtype)
-    return da, dcpre, dw1h, dw2h, dh0
+    return (da, dcpre, dw1h, dw2h, dh0,
+            None if keep is None else jnp.zeros_like(keep))
 
 gru_recurrence.defvjp(_gru_fwd, _gru_bwd)
 
@@ -105,6 +111,7 @@ class FastGRU(tl.Layer):
         self._n, self._mode, self._dtype = n_units, mode, jnp.dtype(dtype)
         self._kernel_initializer = kernel_initializer
         self._bias_initializer = bias_initializer
+        self._starts = None   # (B, T) True where the state restarts at 0 (lesson 10b)
 
     def forward(self, x):
         w1, b1, w2, b2 = self.weights
@@ -117,8 +124,10 @@ class FastGRU(tl.Layer):
         predict = self._mode == 'predict'
         h0 = self.state if predict else jnp.zeros((x.shape[0], n), x.dtype)
         # states (T, B, n)
+        keep = (None if self._starts is None
+                else 1 - jnp.swapaxes(self._starts, 0, 1)[..., None].astype(x.dtype))
         hs = gru_recurrence(proj[..., :2*n], proj[..., 2*n:], w1[d:], w2[d:], h0,
-                            self._dtype)
+                            self._dtype, keep)
         if self._mode == 'predict': self.state = hs[-1]
         return jnp.swapaxes(hs, 0, 1)
 

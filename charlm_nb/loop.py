@@ -133,8 +133,9 @@ def check_settings(steps, minutes, batching, batch_size, tokens, max_length, lr,
     if (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))
             or not 0 <= seed < 2**32):
         raise ValueError(f'seed must be a whole number in 0..2**32-1, got {seed!r}')
-    if batching not in ('length', 'pad'):
-        raise ValueError(f"batching must be 'length' or 'pad', got {batching!r}")
+    if batching not in ('length', 'pad', 'pack'):
+        raise ValueError(f"batching must be 'length', 'pad' or 'pack', "
+                         f"got {batching!r}")
     if batch_size % n_devices:
         raise ValueError(f'batch_size {batch_size} must be divisible '
                          f'by the {n_devices} JAX devices')

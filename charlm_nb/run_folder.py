@@ -66,7 +66,7 @@ def recipe_of(train_lines, batching, batch_size, tokens, max_length, seed, lr,
     ("What a resumed run must keep: the training lines' fingerprint, how they are "
      "batched, the learning rate and its `schedule` (warmup, final_lr, clip).")
     return dict(data=fingerprint(train_lines), batching=batching, batch_size=batch_size,
-                tokens=tokens if batching == 'length' else None,
+                tokens=tokens if batching in ('length', 'pack') else None,
                 max_length=max_length, seed=seed, lr=_plain(lr),
                 **{k: _plain(v) for k, v in schedule.items()})
 

@@ -82,7 +82,8 @@ def train_model(
     steps:int=1000,                 # total training steps for this folder
     # train for this wall-clock budget instead of `steps`
     minutes:float|None=None,
-    # 'length': rows of similar length (`length_batches`); 'pad': the course's
+    # 'length': rows of similar length (`length_batches`); 'pad': the course's;
+    # 'pack': several lines per row (`packed_batches`, lesson 10b; gru 'fast')
     batching:str='length',
     batch_size:int=32,              # lines per batch ('pad'; and evaluation batches)
     tokens:int=2048,                # slots per batch ('length')
@@ -134,6 +135,10 @@ def train_model(
     def stream(skip):
         if batching == 'pad':
             return batch_stream(train_lines, batch_size, max_length, seed, skip=skip)
+        if batching == 'pack':
+            from .packing import packed_batches
+            return packed_batches(train_lines, tokens, max_length, seed=seed,
+                                  multiple=n_dev, skip=skip)
         return length_batches(train_lines, tokens, max_length, seed=seed,
                               multiple=n_dev, skip=skip)
     # each stream checks its lines as it is made: bad data fails before any write
@@ -142,8 +147,13 @@ def train_model(
     try: eval_stream = batch_stream(eval_lines, batch_size, max_length, seed)
     except ValueError as e: raise ValueError(f'held-out lines: {e}') from None
     # and a bad size too
-    model = (model_fn('train') if model_fn
-             else GRULM(vocab_size, d_model, n_layers, gru=gru))
+    if batching == 'pack':
+        if model_fn: raise ValueError("batching='pack' trains GRULM: give no model_fn")
+        from .packing import packed_GRULM
+        model = packed_GRULM(vocab_size, d_model, n_layers, gru=gru)
+    else:
+        model = (model_fn('train') if model_fn
+                 else GRULM(vocab_size, d_model, n_layers, gru=gru))
     recipe = recipe_of(train_lines, batching, batch_size, tokens, max_length, seed, lr,
                        warmup=warmup, final_lr=final_lr, clip=clip)
     # one trainer per folder at a time
