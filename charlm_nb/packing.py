@@ -32,8 +32,8 @@ def pack_rows(lengths, width:int, n_open:int=8) -> list:
 # %% ../nbs/10b_packing.ipynb #1d6aab26
 def packed_batches(lines, tokens:int=4096, max_length:int=128, seed:int=0,
                    multiple:int=1, skip:int=0):
-    ("`(inputs, targets, mask)` batches of rows of `max_length` slots, each packed with "
-     "whole lines (`pack_rows`), ~`tokens` slots per batch, forever.")
+    ("`(inputs, targets, mask)` batches of rows of `max_length` slots, each packed "
+     "with whole lines (`pack_rows`), ~`tokens` slots per batch, forever.")
     check_counts(tokens=tokens, max_length=max_length, multiple=multiple)
     codes = [np.asarray(line_to_tensor(l), np.int32) for l in lines]
     lengths = np.array([len(c) for c in codes])
@@ -62,7 +62,7 @@ class PackedLM(tl.Serial):
     ("`GRULM`'s layers for rows of packed lines: inputs after an EOS become the start "
      "symbol 0, and every `FastGRU` restarts its state where its input is 0.")
     def forward(self, xs):
-        # Loop's training model passes (inputs, targets, mask) through: change inputs only
+        # Loop's training model passes (inputs, targets, mask): change inputs only
         x, rest = (xs[0], tuple(xs[1:])) if isinstance(xs, (tuple, list)) else (xs, ())
         x = jnp.where(x == EOS, 0, x)
         starts = jnp.pad(x[:, :-1], ((0, 0), (1, 0))) == 0   # ShiftRight's input is 0
