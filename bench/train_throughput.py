@@ -8,7 +8,9 @@ Measures, in one run, characters/second of a full training step (forward, backwa
   - the same architecture in PyTorch (torch.nn.GRU; optional: `pip install torch==2.13.0`),
 and the machine's matmul rate in float32 and in bfloat16 (float32 sums), to report the share of the float32 rate
 each training step reaches (and, for the bfloat16 version, of the bfloat16 rate too).
-Each measurement runs in its own process, so that peak memory (max RSS) is its own.
+Each measurement runs in its own process, so that peak memory (max RSS) is its own; the process also records its
+peak at four points (framework imported, model and optimizer built, first step done, all steps done), which shows
+where the memory goes (and, for JAX, the working memory XLA reserves for the compiled step).
 
     python bench/train_throughput.py [--batch 32 --length 128 --d-model 512 --layers 2 --steps 20]
 """
@@ -32,6 +34,9 @@ def measure_matmul(n=2048, reps=10, rounds=5, dtype='float32'):
         best = min(best, time.perf_counter() - t)
     return 2 * n ** 3 * reps / best / 1e9
 
+PHASES = {}          # point of the run -> max RSS so far (MB), recorded by `mark`
+def mark(phase): PHASES[phase] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
 def batch(B, L, V, seed=0):
     import numpy as np
     rng = np.random.default_rng(seed)
@@ -43,21 +48,30 @@ def measure_trax(gru, B, L, d, n_layers, V, steps, warmup):
     import jax, trax
     from trax import layers as tl
     from charlm_nb.model import GRULM
+    jax.numpy.zeros(1).block_until_ready(); mark('imported')
     model = tl.Serial(GRULM(V, d, n_layers, gru=gru), tl.CrossEntropyLoss())
     data = batch(B, L, V)
     model.init(trax.shapes.signature(data))
     opt = trax.optimizers.Adam(0.0005); opt.tree_init(model.weights)      # as training.Loop does
-    trainer = trax.optimizers.Trainer(model, opt)
+    trainer = trax.optimizers.Trainer(model, opt); mark('model built')
     rng = jax.random.PRNGKey(0)
-    for i in range(warmup): jax.block_until_ready(trainer.one_step(data, rng, step=i))
+    for i in range(warmup):
+        jax.block_until_ready(trainer.one_step(data, rng, step=i))
+        if i == 0: mark('first step')          # compiled and run once
     t = time.perf_counter()
     for i in range(steps): loss, _ = trainer.one_step(data, rng, step=warmup + i)
     jax.block_until_ready(loss)
-    return (time.perf_counter() - t) / steps
+    secs = (time.perf_counter() - t) / steps
+    mark('all steps')       # then, outside the measurement: the compiled step's working memory
+    m = trainer._accelerated_model_with_loss
+    compiled = trainer._accelerated_update_fn.lower(
+        (m.weights, trainer._slots), 0, trainer._opt_params, data, m.state, rng).compile()
+    PHASES['compiled temp'] = compiled.memory_analysis().temp_size_in_bytes / 2**20
+    return secs
 
 def measure_torch(B, L, d, n_layers, V, steps, warmup):
     import torch, torch.nn as nn
-    torch.set_num_threads(os.cpu_count()); torch.manual_seed(0)
+    torch.set_num_threads(os.cpu_count()); torch.manual_seed(0); torch.zeros(1); mark('imported')
     class LM(nn.Module):
         def __init__(s):
             super().__init__()
@@ -65,7 +79,7 @@ def measure_torch(B, L, d, n_layers, V, steps, warmup):
         def forward(s, x):
             x = torch.nn.functional.pad(x, (1, 0))[:, :-1]          # ShiftRight
             return torch.log_softmax(s.out(s.gru(s.emb(x))[0]), -1)
-    m = LM(); opt = torch.optim.Adam(m.parameters(), lr=0.0005)
+    m = LM(); opt = torch.optim.Adam(m.parameters(), lr=0.0005); mark('model built')
     x, _, mask = (torch.as_tensor(a) for a in batch(B, L, V))
     x = x.long()
     def step():
@@ -74,7 +88,9 @@ def measure_torch(B, L, d, n_layers, V, steps, warmup):
         loss = -(logp.gather(-1, x[..., None])[..., 0] * mask).sum() / mask.sum()
         loss.backward(); opt.step()
         return loss
-    for _ in range(warmup): step()
+    for i in range(warmup):
+        step()
+        if i == 0: mark('first step')
     t = time.perf_counter()
     for _ in range(steps): step()
     return (time.perf_counter() - t) / steps
@@ -84,7 +100,10 @@ def child(args):
     if args.only == 'matmul': secs = None; extra = dict(gflops=measure_matmul(), gflops_bf16=measure_matmul(dtype='bfloat16'))
     elif args.only == 'torch': secs = measure_torch(B, L, d, n, V, args.steps, args.warmup); extra = {}
     else: secs = measure_trax(args.only, B, L, d, n, V, args.steps, args.warmup); extra = {}
-    print(json.dumps(dict(secs=secs, max_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, **extra)))
+    if 'all steps' not in PHASES: mark('all steps')
+    temp = PHASES.pop('compiled temp', None)
+    print(json.dumps(dict(secs=secs, max_rss_mb=PHASES['all steps'], rss_phases_mb=PHASES,
+                          **({} if temp is None else dict(compiled_temp_mb=temp)), **extra)))
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
@@ -119,6 +138,12 @@ def main():
     ratio = lambda a, b: res[a]['chars_per_s'] / res[b]['chars_per_s'] if 'chars_per_s' in res.get(a, {}) and 'chars_per_s' in res.get(b, {}) else float('nan')
     print(f"ratios: FastGRU / tl.GRU = {ratio('fast', 'trax'):.2f}x;  FastGRU / PyTorch = {ratio('fast', 'torch'):.2f}x;  "
           f"FastGRU bfloat16 / PyTorch = {ratio('fast_bf16', 'torch'):.2f}x;  tl.GRU / PyTorch = {ratio('trax', 'torch'):.2f}x")
+    print('max RSS (MB) so far, at each point of a run:')
+    for w in ('trax', 'fast', 'fast_bf16', 'torch'):
+        if 'rss_phases_mb' in res.get(w, {}):
+            print(f'{names[w]:<22}' + '  '.join(f'{k} {v:,.0f}' for k, v in res[w]['rss_phases_mb'].items())
+                  + (f"  (the compiled step's working memory: {res[w]['compiled_temp_mb']:,.0f})"
+                     if 'compiled_temp_mb' in res[w] else ''))
     if 'gflops' in res.get('fast_bf16', {}):
         print(f"FastGRU bfloat16: {res['fast_bf16']['gflops'] / res['matmul']['gflops_bf16']:.0%} of the bfloat16 matmul rate")
     if args.json:
