@@ -5,7 +5,7 @@
 # %% ../nbs/04b_batches.ipynb #638c6593
 from __future__ import annotations
 import numpy as np
-from .data import data_generator, line_to_tensor, check_counts, pad_codes
+from .data import data_generator, encode_lines, check_counts, pad_codes
 
 # %% auto #0
 __all__ = ['batch_stream', 'length_batches']
@@ -32,7 +32,7 @@ def length_batches(lines, tokens:int=2048, max_length:int=128, width:int=16, see
     ("`(inputs, targets, mask)` batches of lines of similar length, forever: "
      "rows of a multiple of `width`, ~`tokens` slots each.")
     check_counts(tokens=tokens, max_length=max_length, width=width, multiple=multiple)
-    codes = [line_to_tensor(l) for l in lines]
+    codes = encode_lines(lines)
     groups = _width_groups([len(c) for c in codes], max_length, width)
     if not groups:
         raise ValueError(f'every line is too long for max_length={max_length}: '

