@@ -10,9 +10,11 @@ and the machine's matmul rate in float32 and in bfloat16 (float32 sums), to repo
 each training step reaches (and, for the bfloat16 version, of the bfloat16 rate too).
 Each measurement runs in its own process, so that peak memory (max RSS) is its own; the process also records its
 peak at four points (framework imported, model and optimizer built, first step done, all steps done), which shows
-where the memory goes (and, for JAX, the working memory XLA reserves for the compiled step).
+where the memory goes (and, for JAX, the working memory XLA reserves for the compiled step). Everything is measured
+`--rounds` times, the rounds interleaved (a shared machine's slower spells then slow every measurement alike), and
+each measurement keeps its best round.
 
-    python bench/train_throughput.py [--batch 32 --length 128 --d-model 512 --layers 2 --steps 20]
+    python bench/train_throughput.py [--batch 32 --length 128 --d-model 512 --layers 2 --steps 20 --rounds 3]
 """
 import argparse, json, os, platform, resource, subprocess, sys, time
 
@@ -111,6 +113,7 @@ def main():
     p.add_argument('--d-model', type=int, default=512); p.add_argument('--layers', type=int, default=2)
     p.add_argument('--vocab', type=int, default=256); p.add_argument('--steps', type=int, default=20)
     p.add_argument('--warmup', type=int, default=3); p.add_argument('--only', default=None, help=argparse.SUPPRESS)
+    p.add_argument('--rounds', type=int, default=3, help='measure everything this many times, interleaved; keep the best')
     p.add_argument('--json', default=None, help='also write the results to this JSON file')
     args = p.parse_args()
     if args.only: return child(args)
@@ -121,7 +124,16 @@ def main():
         return json.loads(r.stdout.strip().splitlines()[-1])
     import importlib.util
     has_torch = importlib.util.find_spec('torch') is not None
-    res = {w: run(w) for w in ['matmul', 'trax', 'fast', 'fast_bf16'] + (['torch'] if has_torch else [])}
+    which = ['matmul', 'trax', 'fast', 'fast_bf16'] + (['torch'] if has_torch else [])
+    # rounds interleaved, so a slower spell of a shared machine slows every measurement alike;
+    # each keeps its best round (fastest step, highest matmul rate)
+    rounds = [{w: run(w) for w in which} for _ in range(args.rounds)]
+    def best(w):
+        ok = [r[w] for r in rounds if 'error' not in r[w]]
+        if not ok: return rounds[0][w]
+        key = (lambda r: -r['gflops']) if w == 'matmul' else (lambda r: r['secs'])
+        return dict(min(ok, key=key), rounds=len(ok))
+    res = {w: best(w) for w in which}
     flops, chars, peak = step_flops(B, L, d, n, V), B * L, res['matmul'].get('gflops')
     print(f'machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; {platform.python_version()}')
     print(f'model: GRULM vocab {V}, d_model {d}, {n} GRU layers; batch {B} x length {L} = {chars} characters per step')
