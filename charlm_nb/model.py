@@ -15,7 +15,7 @@ from trax import layers as tl
 # %% auto #0
 __all__ = ['GRU_LAYERS', 'GRU_MODULES', 'CONFIG_KEYS', 'PRETRAINED_DIR', 'gru_layer', 'GRULM', 'n_weights', 'pretrained_card',
            'init_model', 'set_weights', 'load_pretrained', 'course_GRULM', 'predict_model_like', 'step_by_step',
-           'config_of', 'cached', 'jit_forward', 'card_markdown']
+           'config_of', 'cached', 'jit_forward', 'jit_predict_step', 'card_markdown']
 
 # %% ../nbs/05_model.ipynb #973f3159
 import importlib
@@ -157,6 +157,15 @@ def jit_forward(model):
         return jax.jit(lambda x, w, s, r: model.pure_fn(x, w, s, r)[0])
     fwd = cached(model, 'forward', make)
     return lambda x: fwd(x, model.weights, model.state, key)
+
+def jit_predict_step(model, rows:int=1):
+    ("`(step, start state, key)` of `model`'s predict-mode twin for `rows` lines, built "
+     "and compiled once per model and `rows`: `step(x, model.weights, state, key)` "
+     "gives `(log-probs, next state)`.")
+    def make():
+        twin = predict_model_like(model, batch_size=rows, **config_of(model))
+        return jax.jit(twin.pure_fn), twin.state, jax.random.PRNGKey(0)
+    return cached(model, ('predict_step', rows), make)
 
 # %% ../nbs/05_model.ipynb #f1bba4bb
 def card_markdown(card:dict) -> str:

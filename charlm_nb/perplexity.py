@@ -82,19 +82,14 @@ def check_eval_mode(model, who:str='evaluate'):
                          f"load_pretrained(mode='eval')")
 
 def _stateful_step(model, rows:int):
-    ("`(step, start state, key)` of `model`'s predict-mode twin for `rows` lines, "
-     "`step` compiled; `None` if `model` is not a `GRULM` (no GRU state to carry).")
-    import jax
-    from charlm_nb.model import cached, config_of, predict_model_like
-    def make():
-        if not any(l.name.startswith('GRU') for l in getattr(model, 'sublayers', [])):
-            return None
-        try: twin = predict_model_like(model, batch_size=rows, **config_of(model))
-        except (AttributeError, IndexError, TypeError, ValueError): return None
-        shapes = lambda m: [np.shape(w) for w in jax.tree_util.tree_leaves(m.weights)]
-        if shapes(twin) != shapes(model): return None
-        return jax.jit(twin.pure_fn), twin.state, jax.random.PRNGKey(0)
-    return cached(model, ('stateful_step', rows), make)   # compiled once per model
+    ("`jit_predict_step(model, rows)` (lesson 5); `None` if `model` is not a `GRULM` "
+     "(no GRU state to carry).")
+    from charlm_nb.model import jit_predict_step
+    if not any(l.name.startswith('GRU') for l in getattr(model, 'sublayers', [])):
+        return None
+    # a twin whose weights do not fit the model's cannot be built
+    try: return jit_predict_step(model, rows)
+    except (AttributeError, IndexError, TypeError, ValueError): return None
 
 def _batch_log_probs(model, codes, rows:int, chunk, fed:list):
     "(sums, real tokens) of the lists `codes`, as a batch of `rows` rows."

@@ -7,9 +7,8 @@ from __future__ import annotations
 import math, time
 import numpy as np
 import charlm_nb.compat
-import jax
 from .data import line_to_tensor, check_counts
-from .model import predict_model_like, cached, jit_forward, config_of
+from .model import jit_forward, jit_predict_step
 from .perplexity import check_eval_mode
 
 # %% auto #0
@@ -102,11 +101,8 @@ def sample_stream(model, prefix:str='', num_chars:int=200, temperature:float=1.0
     _check_sampling_args(num_chars, temperature, EOS_int, multiline=multiline)
     codes = _encode_prefix(prefix)
     rng = _rng(rng)
-    # once per model: a predict-mode twin, its step compiled
-    def make():
-        pmodel = predict_model_like(model, **config_of(model))
-        return jax.jit(pmodel.pure_fn), pmodel.state, jax.random.PRNGKey(0)
-    step, state0, key = cached(model, 'step', make)
+    # once per model: a predict-mode twin, its step compiled (lesson 5)
+    step, state0, key = jit_predict_step(model)
     weights, state = model.weights, state0
     # start symbol, then the prefix, one code per call
     seq = [0] + codes
