@@ -159,9 +159,9 @@ def jit_forward(model):
     return lambda x: fwd(x, model.weights, model.state, key)
 
 def jit_predict_step(model, rows:int=1):
-    ("`(step, start state, key)` of `model`'s predict-mode twin for `rows` lines, built "
-     "and compiled once per model and `rows`: `step(x, model.weights, state, key)` "
-     "gives `(log-probs, next state)`.")
+    ("`(step, start state, key)` of `model`'s predict-mode twin for `rows` lines, "
+     "built and compiled once per model and `rows`: "
+     "`step(x, model.weights, state, key)` gives `(log-probs, next state)`.")
     def make():
         twin = predict_model_like(model, batch_size=rows, **config_of(model))
         return jax.jit(twin.pure_fn), twin.state, jax.random.PRNGKey(0)

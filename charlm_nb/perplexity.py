@@ -84,12 +84,14 @@ def check_eval_mode(model, who:str='evaluate'):
 def _stateful_step(model, rows:int):
     ("`jit_predict_step(model, rows)` (lesson 5); `None` if `model` is not a `GRULM` "
      "(no GRU state to carry).")
-    from charlm_nb.model import jit_predict_step
-    if not any(l.name.startswith('GRU') for l in getattr(model, 'sublayers', [])):
-        return None
-    # a twin whose weights do not fit the model's cannot be built
-    try: return jit_predict_step(model, rows)
-    except (AttributeError, IndexError, TypeError, ValueError): return None
+    from charlm_nb.model import cached, jit_predict_step
+    def make():
+        if not any(l.name.startswith('GRU') for l in getattr(model, 'sublayers', [])):
+            return None
+        # a twin whose weights do not fit the model's cannot be built
+        try: return jit_predict_step(model, rows)
+        except (AttributeError, IndexError, TypeError, ValueError): return None
+    return cached(model, ('stateful_step', rows), make)   # the answer, once per model
 
 def _batch_log_probs(model, codes, rows:int, chunk, fed:list):
     "(sums, real tokens) of the lists `codes`, as a batch of `rows` rows."
