@@ -180,7 +180,8 @@ def train_model(
             raise ValueError(f'{out}/checkpoint.json says step {start}, but its '
                              f'model.pkl.gz holds step {loop.step}: the files disagree')
         done = (lambda: clock() >= budget) if budget else (lambda: loop.step >= steps)
-        if done():
+        # this run's start-up (compiling) counts in the budget, but is not training done
+        if (seconds0 >= budget) if budget else done():
             if progress: print(f'{out}: already trained ({loop.step} steps, '
                                f'{clock()/60:.1f} min): nothing to do')
             return loop, rec.losses
@@ -188,12 +189,17 @@ def train_model(
         run_loop(loop, rec, done,
                  position=((lambda: int(clock() - seconds0)) if budget
                            else (lambda: loop.step - start)),
-                 total=int(budget) if budget else steps - start, progress=progress,
+                 total=max(1, int(budget)) if budget else steps - start,
+                 progress=progress,
                  chunk=((lambda: chunk) if budget
                         else (lambda: min(chunk, steps - loop.step))))
         if budget:                       # the final state, saved with the final clock
             with _quiet(): loop.save_checkpoint('model')
-        if progress:
+        if progress and loop.step == start:        # the budget went on starting up
+            print(f'no step fitted in the budget: starting up (compiling) took '
+                  f'{clock() - seconds0:.1f} s of {budget - seconds0:.2g} s; '
+                  'give more minutes')
+        elif progress:
             ev = loop.history.get('eval', 'metrics/CrossEntropyLoss')
             print(f'trained steps {start}..{loop.step} in {clock() - seconds0:.0f} s '
                   f'on {n_dev} device(s); '
