@@ -195,7 +195,7 @@ def train_model(
                         else (lambda: min(chunk, steps - loop.step))))
         if budget:                       # the final state, saved with the final clock
             with _quiet(): loop.save_checkpoint('model')
-        if progress and loop.step == start:        # the budget went on starting up
+        if progress and budget and loop.step == start:   # it went on starting up
             print(f'no step fitted in the budget: starting up (compiling) took '
                   f'{clock() - seconds0:.1f} s of {budget - seconds0:.2g} s; '
                   'give more minutes')
