@@ -8,8 +8,9 @@ import glob, importlib.abc, importlib.machinery, inspect, os, shutil, sys, types
        warnings
 
 # %% auto #0
-__all__ = ['MODULE_PATCHES', 'STUB_CANDIDATES', 'gfile', 'QUIET_WARNINGS', 'STUBBED', 'FastInspect', 'safe_tree_unflatten',
-           'absent_packages', 'device_put_replicated', 'keep_sharding_on_cpu_host', 'install']
+__all__ = ['MODULE_PATCHES', 'STUB_CANDIDATES', 'gfile', 'QUIET_WARNINGS', 'COMPILE_CACHE_MB', 'STUBBED', 'FastInspect',
+           'safe_tree_unflatten', 'absent_packages', 'device_put_replicated', 'keep_sharding_on_cpu_host',
+           'compile_cache_dir', 'use_compile_cache', 'install']
 
 # %% ../nbs/90_compat.ipynb #84a511c4
 class FastInspect(types.ModuleType):
@@ -179,6 +180,45 @@ QUIET_WARNINGS = (r'GzipFile was opened for writing',
 def _quiet():
     for msg in QUIET_WARNINGS: warnings.filterwarnings('ignore', message=msg)
 
+# %% ../nbs/90_compat.ipynb #4c0eab20
+COMPILE_CACHE_MB = 500   # JAX deletes the least recently used programs beyond this
+
+def compile_cache_dir():
+    ("Where compiled programs are kept: `$CHARLM_COMPILE_CACHE` (`off`: no cache, "
+     "None), else `charlm_nb/jax` in the user's cache folder.")
+    env = os.environ.get('CHARLM_COMPILE_CACHE')
+    if env is not None:
+        off = env.strip().lower() in ('', '0', 'off', 'no', 'false')
+        return None if off else os.path.abspath(os.path.expanduser(env))
+    base = os.environ.get('XDG_CACHE_HOME') or os.path.expanduser('~/.cache')
+    return os.path.join(base, 'charlm_nb', 'jax')
+
+# %% ../nbs/90_compat.ipynb #afa9e04a
+def use_compile_cache(path=None, max_mb=COMPILE_CACHE_MB):
+    ("Keep every program JAX compiles in `path` (default: `compile_cache_dir()`) "
+     "for later processes; return the folder in use, or None.")
+    if not max_mb > 0: raise ValueError(f'max_mb must be positive, got {max_mb!r}')
+    import jax
+    from jax.experimental.compilation_cache import compilation_cache as cc
+    # a folder given to JAX directly (JAX_COMPILATION_CACHE_DIR) wins
+    if jax.config.jax_compilation_cache_dir: return jax.config.jax_compilation_cache_dir
+    path = path or compile_cache_dir()
+    if path is None: return None
+    try:
+        import filelock  # noqa: F401 (JAX locks the folder with it)
+        os.makedirs(path, mode=0o700, exist_ok=True)
+        if not os.access(path, os.W_OK): raise PermissionError('not writable')
+    except (ImportError, OSError) as e:
+        warnings.warn(f'compilation cache {path} (CHARLM_COMPILE_CACHE): {e}; '
+                      'compiling without a cache')
+        return None
+    jax.config.update('jax_compilation_cache_max_size', int(max_mb * 2**20))
+    jax.config.update('jax_persistent_cache_min_compile_time_secs', 0)
+    jax.config.update('jax_persistent_cache_min_entry_size_bytes', 0)
+    cc.set_cache_dir(path)
+    cc.reset_cache()
+    return path
+
 # %% ../nbs/90_compat.ipynb #ec9841ce
 STUBBED: tuple = ()   # the packages this process serves as stubs (set by `install`)
 
@@ -191,8 +231,8 @@ def _patch_jax():
     return False
 
 def install():
-    ("Install the import hooks (module patches, stubs for absent packages) "
-     "and the JAX patches; idempotent.")
+    ("Install the import hooks (module patches, stubs for absent packages), "
+     "the JAX patches and the compilation cache; idempotent.")
     global STUBBED
     if not any(isinstance(f, _ModulePatcher) for f in sys.meta_path):
         sys.meta_path.insert(0, _ModulePatcher())
@@ -205,6 +245,6 @@ def install():
     _quiet()
     jax_has_it = 'native' if _patch_jax() else 'supplied'
     return dict(patched_modules=tuple(MODULE_PATCHES), stubbed=STUBBED,
-                jax_device_put_replicated=jax_has_it)
+                jax_device_put_replicated=jax_has_it, compile_cache=use_compile_cache())
 
 install()
