@@ -4,13 +4,13 @@
 
 # %% ../nbs/90_compat.ipynb #f64701c1
 from __future__ import annotations
-import glob, importlib.abc, importlib.machinery, inspect, os, shutil, sys, types, \
-       warnings
+import glob, importlib.abc, importlib.machinery, inspect, os, pathlib, shutil, sys, \
+       time, types, warnings
 
 # %% auto #0
 __all__ = ['MODULE_PATCHES', 'STUB_CANDIDATES', 'gfile', 'QUIET_WARNINGS', 'COMPILE_CACHE_MB', 'STUBBED', 'FastInspect',
            'safe_tree_unflatten', 'absent_packages', 'device_put_replicated', 'keep_sharding_on_cpu_host',
-           'compile_cache_dir', 'use_compile_cache', 'install']
+           'compile_cache_dir', 'AtomicPath', 'atomic_writes', 'prune_compile_cache', 'use_compile_cache', 'install']
 
 # %% ../nbs/90_compat.ipynb #84a511c4
 class FastInspect(types.ModuleType):
@@ -193,26 +193,75 @@ def compile_cache_dir():
     base = os.environ.get('XDG_CACHE_HOME') or os.path.expanduser('~/.cache')
     return os.path.join(base, 'charlm_nb', 'jax')
 
-# %% ../nbs/90_compat.ipynb #afa9e04a
+# %% ../nbs/90_compat.ipynb #7e918f06
+class AtomicPath(type(pathlib.Path())):
+    ("A path whose `write_bytes` writes a temporary file next to it, then renames it: "
+     "the file appears whole or not at all.")
+    def write_bytes(self, data):
+        tmp = self.with_name(f'.{self.name}.{os.getpid()}.tmp')
+        try:
+            with tmp.open('wb') as f: f.write(data)
+            os.replace(tmp, self)
+        finally:
+            if tmp.exists(): tmp.unlink()
+        return len(data)
+
+def atomic_writes(get_file_cache):
+    ("Wrap JAX's `compilation_cache.get_file_cache` so that the cache it opens writes "
+     "its files through `AtomicPath`.")
+    if getattr(get_file_cache, '__wrapped__', None): return get_file_cache
+    def get_file_cache_(path):
+        out = get_file_cache(path)
+        if out is not None and isinstance(getattr(out[0], 'path', None), pathlib.Path):
+            out[0].path = AtomicPath(out[0].path)
+        return out
+    get_file_cache_.__doc__ = get_file_cache.__doc__
+    get_file_cache_.__wrapped__ = get_file_cache
+    return get_file_cache_
+
+# %% ../nbs/90_compat.ipynb #8c891a09
+def prune_compile_cache(path, max_mb=COMPILE_CACHE_MB, stale_s=3600):
+    ("Delete temporary files older than `stale_s` in `path` and, if its programs "
+     "take more than `max_mb`, the least recently used ones down to half; "
+     "return how many went.")
+    now, entries = time.time(), []
+    for tmp in glob.glob(os.path.join(path, '.*.tmp')):
+        try:
+            if now - os.stat(tmp).st_mtime > stale_s: os.unlink(tmp)
+        except OSError: pass                 # another process took care of it
+    for f in glob.glob(os.path.join(path, '*-cache')):
+        try: st = os.stat(f)
+        except OSError: continue
+        entries.append((max(st.st_atime, st.st_mtime), st.st_size, f))
+    total, removed = sum(size for _, size, _ in entries), 0
+    if total <= max_mb * 2**20: return 0
+    for _, size, f in sorted(entries):       # least recently used first
+        if total <= max_mb * 2**19: break
+        try: os.unlink(f); total -= size; removed += 1
+        except OSError: pass
+    return removed
+
+# %% ../nbs/90_compat.ipynb #1062b089
 def use_compile_cache(path=None, max_mb=COMPILE_CACHE_MB):
     ("Keep every program JAX compiles in `path` (default: `compile_cache_dir()`) "
      "for later processes; return the folder in use, or None.")
     if not max_mb > 0: raise ValueError(f'max_mb must be positive, got {max_mb!r}')
     import jax
+    from jax._src import compilation_cache as jcc
     from jax.experimental.compilation_cache import compilation_cache as cc
     # a folder given to JAX directly (JAX_COMPILATION_CACHE_DIR) wins
     if jax.config.jax_compilation_cache_dir: return jax.config.jax_compilation_cache_dir
     path = path or compile_cache_dir()
     if path is None: return None
     try:
-        import filelock  # noqa: F401 (JAX locks the folder with it)
         os.makedirs(path, mode=0o700, exist_ok=True)
         if not os.access(path, os.W_OK): raise PermissionError('not writable')
-    except (ImportError, OSError) as e:
+    except OSError as e:
         warnings.warn(f'compilation cache {path} (CHARLM_COMPILE_CACHE): {e}; '
                       'compiling without a cache')
         return None
-    jax.config.update('jax_compilation_cache_max_size', int(max_mb * 2**20))
+    prune_compile_cache(path, max_mb)
+    jcc.get_file_cache = atomic_writes(jcc.get_file_cache)
     jax.config.update('jax_persistent_cache_min_compile_time_secs', 0)
     jax.config.update('jax_persistent_cache_min_entry_size_bytes', 0)
     cc.set_cache_dir(path)
