@@ -5,6 +5,9 @@ conventions and three samples, written to charlm_nb/pretrained/.
 
     python bench/make_pretrained.py RUN_DIR --command "charlm train ..." [--log RUN_DIR.err]
 """
+import os
+# compiling counts in these measurements, as in the committed results: no compilation cache (lesson 90)
+os.environ['CHARLM_COMPILE_CACHE'] = 'off'; os.environ.pop('JAX_COMPILATION_CACHE_DIR', None)
 import argparse, datetime, hashlib, json, os, platform, time
 from pathlib import Path
 import numpy as np

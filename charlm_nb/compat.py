@@ -4,13 +4,14 @@
 
 # %% ../nbs/90_compat.ipynb #f64701c1
 from __future__ import annotations
-import glob, importlib.abc, importlib.machinery, inspect, os, pathlib, shutil, sys, \
-       time, types, warnings
+import contextlib, glob, importlib.abc, importlib.machinery, inspect, os, pathlib, \
+       platform, shutil, sys, tempfile, time, types, warnings
 
 # %% auto #0
 __all__ = ['MODULE_PATCHES', 'STUB_CANDIDATES', 'gfile', 'QUIET_WARNINGS', 'COMPILE_CACHE_MB', 'STUBBED', 'FastInspect',
            'safe_tree_unflatten', 'absent_packages', 'device_put_replicated', 'keep_sharding_on_cpu_host',
-           'compile_cache_dir', 'AtomicPath', 'atomic_writes', 'prune_compile_cache', 'use_compile_cache', 'install']
+           'compile_cache_dir', 'AtomicPath', 'atomic_writes', 'prune_compile_cache', 'cache_loads_here',
+           'use_compile_cache', 'install']
 
 # %% ../nbs/90_compat.ipynb #84a511c4
 class FastInspect(types.ModuleType):
@@ -181,7 +182,7 @@ def _quiet():
     for msg in QUIET_WARNINGS: warnings.filterwarnings('ignore', message=msg)
 
 # %% ../nbs/90_compat.ipynb #4c0eab20
-COMPILE_CACHE_MB = 500   # JAX deletes the least recently used programs beyond this
+COMPILE_CACHE_MB = 500   # pruned to half of this when a process starts with more
 
 def compile_cache_dir():
     ("Where compiled programs are kept: `$CHARLM_COMPILE_CACHE` (`off`: no cache, "
@@ -193,22 +194,31 @@ def compile_cache_dir():
     base = os.environ.get('XDG_CACHE_HOME') or os.path.expanduser('~/.cache')
     return os.path.join(base, 'charlm_nb', 'jax')
 
-# %% ../nbs/90_compat.ipynb #7e918f06
+# %% ../nbs/90_compat.ipynb #09d4fccd
 class AtomicPath(type(pathlib.Path())):
-    ("A path whose `write_bytes` writes a temporary file next to it, then renames it: "
-     "the file appears whole or not at all.")
+    ("A path whose `write_bytes` writes a new temporary file and renames it (the file "
+     "appears whole or not at all); `read_bytes` of a vanished file is None.")
     def write_bytes(self, data):
-        tmp = self.with_name(f'.{self.name}.{os.getpid()}.tmp')
+        new = lambda: tempfile.mkstemp(dir=self.parent, prefix=f'.{self.name}.',
+                                       suffix='.tmp')
+        try: fd, tmp = new()
+        except FileNotFoundError:            # the folder was deleted: make it again
+            self.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            fd, tmp = new()
         try:
-            with tmp.open('wb') as f: f.write(data)
+            with os.fdopen(fd, 'wb') as f: f.write(data)
             os.replace(tmp, self)
         finally:
-            if tmp.exists(): tmp.unlink()
+            with contextlib.suppress(FileNotFoundError): os.unlink(tmp)
         return len(data)
 
+    def read_bytes(self):
+        try: return super().read_bytes()
+        except FileNotFoundError: return None   # deleted after JAX looked: a miss
+
 def atomic_writes(get_file_cache):
-    ("Wrap JAX's `compilation_cache.get_file_cache` so that the cache it opens writes "
-     "its files through `AtomicPath`.")
+    ("Wrap JAX's `compilation_cache.get_file_cache` so that the cache it opens "
+     "reads and writes its files through `AtomicPath`.")
     if getattr(get_file_cache, '__wrapped__', None): return get_file_cache
     def get_file_cache_(path):
         out = get_file_cache(path)
@@ -241,31 +251,71 @@ def prune_compile_cache(path, max_mb=COMPILE_CACHE_MB, stale_s=3600):
         except OSError: pass
     return removed
 
-# %% ../nbs/90_compat.ipynb #1062b089
+# %% ../nbs/90_compat.ipynb #0bb0b8fc
+def _cpu_name():
+    try:
+        with open('/proc/cpuinfo') as f:
+            return next(l.split(':', 1)[1].strip() for l in f
+                        if l.startswith('model name'))
+    except (OSError, StopIteration): return platform.processor() or platform.machine()
+
+@contextlib.contextmanager
+def _no_stderr():
+    "Send file descriptor 2 (where XLA's C++ logs go) to /dev/null for a moment."
+    sys.stderr.flush(); saved, null = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    try: os.dup2(null, 2); yield
+    finally: os.dup2(saved, 2); os.close(saved); os.close(null)
+
+def cache_loads_here(path):
+    ("Whether JAX can load back, on this CPU, a program it compiled; checked once per "
+     "JAX version and CPU, the answer kept in `path`.")
+    import jax, hashlib, numpy as np
+    from jax.experimental import serialize_executable as se
+    key = hashlib.sha1(f'{jax.__version__} {_cpu_name()}'.encode()).hexdigest()[:12]
+    mark = os.path.join(path, f'.loads-{key}-')
+    for answer in ('yes', 'no'):
+        if os.path.exists(mark + answer): return answer == 'yes'
+    compiled = jax.jit(lambda x: 2 * x + 1).lower(np.zeros(3, np.float32)).compile()
+    try:
+        with _no_stderr(): back = se.deserialize_and_load(*se.serialize(compiled))
+        ok = np.array_equal(back(np.arange(3, dtype=np.float32)), [1, 3, 5])
+    except Exception: ok = False
+    AtomicPath(mark + ('yes' if ok else 'no')).write_bytes(b'')
+    return ok
+
+# %% ../nbs/90_compat.ipynb #c2fdd99d
+_OURS = None     # the folder `use_compile_cache` gave JAX
+
 def use_compile_cache(path=None, max_mb=COMPILE_CACHE_MB):
     ("Keep every program JAX compiles in `path` (default: `compile_cache_dir()`) "
      "for later processes; return the folder in use, or None.")
+    global _OURS
     if not max_mb > 0: raise ValueError(f'max_mb must be positive, got {max_mb!r}')
     import jax
     from jax._src import compilation_cache as jcc
     from jax.experimental.compilation_cache import compilation_cache as cc
-    # a folder given to JAX directly (JAX_COMPILATION_CACHE_DIR) wins
-    if jax.config.jax_compilation_cache_dir: return jax.config.jax_compilation_cache_dir
+    current = jax.config.jax_compilation_cache_dir
+    if current and current != _OURS: return current   # JAX_COMPILATION_CACHE_DIR wins
     path = path or compile_cache_dir()
-    if path is None: return None
+    if path is None or path == current: return path
     try:
         os.makedirs(path, mode=0o700, exist_ok=True)
+        st = os.stat(path)
+        if st.st_uid != os.getuid(): raise PermissionError('owned by another user')
+        if st.st_mode & 0o077: os.chmod(path, 0o700)      # yours alone
         if not os.access(path, os.W_OK): raise PermissionError('not writable')
     except OSError as e:
-        warnings.warn(f'compilation cache {path} (CHARLM_COMPILE_CACHE): {e}; '
-                      'compiling without a cache')
+        warnings.warn(f'compilation cache {path}: {e}; compiling without a cache '
+                      '(CHARLM_COMPILE_CACHE names another folder, or off)')
         return None
     prune_compile_cache(path, max_mb)
+    if not cache_loads_here(path): return None
     jcc.get_file_cache = atomic_writes(jcc.get_file_cache)
     jax.config.update('jax_persistent_cache_min_compile_time_secs', 0)
     jax.config.update('jax_persistent_cache_min_entry_size_bytes', 0)
     cc.set_cache_dir(path)
     cc.reset_cache()
+    _OURS = path
     return path
 
 # %% ../nbs/90_compat.ipynb #ec9841ce
