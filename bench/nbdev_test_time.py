@@ -31,23 +31,25 @@ def run_tests(cache):
 def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('--json', default=None, help='also write the results to this JSON file')
-    p.add_argument('--settle', type=int, default=120, help='wait up to this many seconds for a load average < 0.5 '
-                   'between the runs')
+    p.add_argument('--settle', type=int, default=120, help='before each run, wait up to this many seconds for a load average < 0.5')
     args = p.parse_args()
     if args.json and not Path(args.json).parent.is_dir():
         p.error(f'--json: no folder {Path(args.json).parent}')
     commit = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], cwd=ROOT, capture_output=True,
                             text=True).stdout.strip()
+    def settle():     # wait for a quiet machine (at most --settle seconds)
+        for _ in range(args.settle):
+            if os.getloadavg()[0] < 0.5: break
+            time.sleep(1)
     with tempfile.TemporaryDirectory() as d:
         cache = os.path.join(d, 'jax')
+        settle()
         first = run_tests(cache)
         print(f"first run (empty compilation cache): {first['seconds']:.0f} s, exit status {first['exit_status']}")
         programs = glob.glob(os.path.join(cache, '*-cache'))
         first.update(cache_programs=len(programs), cache_mb=round(sum(map(os.path.getsize, programs)) / 2**20, 1))
         print(f"the cache then holds {len(programs)} programs, {first['cache_mb']} MB")
-        for _ in range(args.settle):      # let the first run's load die down (at most --settle seconds)
-            if os.getloadavg()[0] < 0.5: break
-            time.sleep(1)
+        settle()
         later = run_tests(cache)
         print(f"later run (programs loaded): {later['seconds']:.0f} s, exit status {later['exit_status']}")
     out = dict(command='nbdev_test', commit=commit, cores=os.cpu_count(), python=platform.python_version(),

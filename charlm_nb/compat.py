@@ -5,13 +5,13 @@
 # %% ../nbs/90_compat.ipynb #f64701c1
 from __future__ import annotations
 import contextlib, glob, importlib.abc, importlib.machinery, inspect, os, pathlib, \
-       platform, shutil, sys, tempfile, time, types, warnings
+       platform, shutil, subprocess, sys, tempfile, time, types, warnings
 
 # %% auto #0
-__all__ = ['MODULE_PATCHES', 'STUB_CANDIDATES', 'gfile', 'QUIET_WARNINGS', 'COMPILE_CACHE_MB', 'STUBBED', 'FastInspect',
-           'safe_tree_unflatten', 'absent_packages', 'device_put_replicated', 'keep_sharding_on_cpu_host',
-           'compile_cache_dir', 'AtomicPath', 'atomic_writes', 'prune_compile_cache', 'cache_loads_here',
-           'use_compile_cache', 'install']
+__all__ = ['MODULE_PATCHES', 'STUB_CANDIDATES', 'gfile', 'QUIET_WARNINGS', 'COMPILE_CACHE_MB', 'LOAD_CHECK', 'STUBBED',
+           'FastInspect', 'safe_tree_unflatten', 'absent_packages', 'device_put_replicated',
+           'keep_sharding_on_cpu_host', 'compile_cache_dir', 'AtomicPath', 'atomic_writes', 'prune_compile_cache',
+           'cache_loads_here', 'use_compile_cache', 'install']
 
 # %% ../nbs/90_compat.ipynb #84a511c4
 class FastInspect(types.ModuleType):
@@ -192,6 +192,7 @@ def compile_cache_dir():
         off = env.strip().lower() in ('', '0', 'off', 'no', 'false')
         return None if off else os.path.abspath(os.path.expanduser(env))
     base = os.environ.get('XDG_CACHE_HOME') or os.path.expanduser('~/.cache')
+    if base.startswith('~'): return None         # no home folder to put it in
     return os.path.join(base, 'charlm_nb', 'jax')
 
 # %% ../nbs/90_compat.ipynb #09d4fccd
@@ -208,8 +209,9 @@ class AtomicPath(type(pathlib.Path())):
         try:
             with os.fdopen(fd, 'wb') as f: f.write(data)
             os.replace(tmp, self)
-        finally:
+        except BaseException:
             with contextlib.suppress(FileNotFoundError): os.unlink(tmp)
+            raise
         return len(data)
 
     def read_bytes(self):
@@ -259,36 +261,50 @@ def _cpu_name():
                         if l.startswith('model name'))
     except (OSError, StopIteration): return platform.processor() or platform.machine()
 
-@contextlib.contextmanager
-def _no_stderr():
-    "Send file descriptor 2 (where XLA's C++ logs go) to /dev/null for a moment."
-    sys.stderr.flush(); saved, null = os.dup(2), os.open(os.devnull, os.O_WRONLY)
-    try: os.dup2(null, 2); yield
-    finally: os.dup2(saved, 2); os.close(saved); os.close(null)
+LOAD_CHECK = r"""
+import os, sys, numpy as np, jax
+from jax.experimental import serialize_executable as se
+c = np.float32(int.from_bytes(os.urandom(3), 'little'))  # a new program: compiled
+x = np.arange(3, dtype=np.float32)
+compiled = jax.jit(lambda x: 2 * x + c).lower(x).compile()
+payload = se.serialize(compiled)
+sys.stderr.write('<load>\n'); sys.stderr.flush()
+back = se.deserialize_and_load(*payload)
+ok = np.array_equal(back(x), 2 * x + c)
+sys.stderr.flush(); sys.stderr.write('</load>\n')
+print('loaded' if ok else 'wrong')
+"""
 
-def cache_loads_here(path):
-    ("Whether JAX can load back, on this CPU, a program it compiled; checked once per "
-     "JAX version and CPU, the answer kept in `path`.")
-    import jax, hashlib, numpy as np
-    from jax.experimental import serialize_executable as se
-    key = hashlib.sha1(f'{jax.__version__} {_cpu_name()}'.encode()).hexdigest()[:12]
-    mark = os.path.join(path, f'.loads-{key}-')
+def cache_loads_here(path, timeout=120):
+    ("Whether this machine's JAX loads back a program it compiled, right and silently "
+     "(checked in a new process once per versions and CPU; the answer kept in `path`).")
+    import jax, jaxlib, hashlib
+    who = f'{jax.__version__} {jaxlib.__version__} {_cpu_name()}'
+    mark = os.path.join(path, f'.loads-{hashlib.sha1(who.encode()).hexdigest()[:12]}-')
     for answer in ('yes', 'no'):
         if os.path.exists(mark + answer): return answer == 'yes'
-    # a new constant each time, so the program is compiled, never loaded from a cache
-    # (JAX cannot serialise a program it loaded)
-    c = np.float32(int.from_bytes(os.urandom(2), 'little'))
-    x = np.arange(3, dtype=np.float32)
-    compiled = jax.jit(lambda x: 2 * x + c).lower(x).compile()
-    try:
-        with _no_stderr(): back = se.deserialize_and_load(*se.serialize(compiled))
-        ok = np.array_equal(back(x), 2 * x + c)
-    except Exception: ok = False
+    env = {k: v for k, v in os.environ.items() if not k.startswith('JAX_COMPILATION')}
+    env['JAX_PLATFORMS'] = 'cpu'
+    try: r = subprocess.run([sys.executable, '-c', LOAD_CHECK], capture_output=True,
+                            text=True, timeout=timeout, env=env)
+    except (OSError, subprocess.TimeoutExpired): return False     # unknown: ask again
+    if r.returncode or '</load>' not in r.stderr: return False    # unknown: ask again
+    during = r.stderr.split('<load>\n', 1)[1].split('</load>', 1)[0]
+    ok = r.stdout.strip() == 'loaded' and not during.strip()
     AtomicPath(mark + ('yes' if ok else 'no')).write_bytes(b'')
     return ok
 
 # %% ../nbs/90_compat.ipynb #c2fdd99d
 _OURS = None     # the folder `use_compile_cache` gave JAX
+
+def _own_folder(path):
+    "Make `path`, yours alone, or check that an existing one is yours and closed."
+    os.makedirs(path, mode=0o700, exist_ok=True)
+    st, uid = os.stat(path), getattr(os, 'getuid', lambda: None)()
+    if uid is not None and st.st_uid != uid:
+        raise PermissionError('owned by another user')
+    if st.st_mode & 0o022: raise PermissionError('others can write to it')
+    if not os.access(path, os.W_OK): raise PermissionError('not writable')
 
 def use_compile_cache(path=None, max_mb=COMPILE_CACHE_MB):
     ("Keep every program JAX compiles in `path` (default: `compile_cache_dir()`) "
@@ -296,29 +312,25 @@ def use_compile_cache(path=None, max_mb=COMPILE_CACHE_MB):
     global _OURS
     if not max_mb > 0: raise ValueError(f'max_mb must be positive, got {max_mb!r}')
     import jax
-    from jax._src import compilation_cache as jcc
-    from jax.experimental.compilation_cache import compilation_cache as cc
     current = jax.config.jax_compilation_cache_dir
     if current and current != _OURS: return current   # JAX_COMPILATION_CACHE_DIR wins
     path = path or compile_cache_dir()
     if path is None or path == current: return path
     try:
-        os.makedirs(path, mode=0o700, exist_ok=True)
-        st = os.stat(path)
-        if st.st_uid != os.getuid(): raise PermissionError('owned by another user')
-        if st.st_mode & 0o077: os.chmod(path, 0o700)      # yours alone
-        if not os.access(path, os.W_OK): raise PermissionError('not writable')
-    except OSError as e:
+        _own_folder(path)
+        prune_compile_cache(path, max_mb)
+        if not cache_loads_here(path): return None
+        from jax._src import compilation_cache as jcc
+        from jax.experimental.compilation_cache import compilation_cache as cc
+        jcc.get_file_cache = atomic_writes(jcc.get_file_cache)
+        jax.config.update('jax_persistent_cache_min_compile_time_secs', 0)
+        jax.config.update('jax_persistent_cache_min_entry_size_bytes', 0)
+        cc.set_cache_dir(path)
+        cc.reset_cache()
+    except Exception as e:      # never in the way of the import
         warnings.warn(f'compilation cache {path}: {e}; compiling without a cache '
                       '(CHARLM_COMPILE_CACHE names another folder, or off)')
         return None
-    prune_compile_cache(path, max_mb)
-    if not cache_loads_here(path): return None
-    jcc.get_file_cache = atomic_writes(jcc.get_file_cache)
-    jax.config.update('jax_persistent_cache_min_compile_time_secs', 0)
-    jax.config.update('jax_persistent_cache_min_entry_size_bytes', 0)
-    cc.set_cache_dir(path)
-    cc.reset_cache()
     _OURS = path
     return path
 
