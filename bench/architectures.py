@@ -20,9 +20,7 @@ chars/s: useful (non-padding) characters and padded slots of the `steps` batches
 seeded, so they are counted by drawing the same batches again), divided by the training seconds `train_model`
 records (imports excluded; model building, compilation and the final checkpoint included).
 """
-import os
-# compiling counts in these measurements, as in the committed results: no compilation cache (lesson 90)
-os.environ['CHARLM_COMPILE_CACHE'] = 'off'; os.environ.pop('JAX_COMPILATION_CACHE_DIR', None)
+import _uncached  # noqa: F401  (first: compiling counts, no compilation cache)
 from importlib.metadata import version
 import argparse, json, os, platform, shlex, tempfile, threading, time
 import numpy as np

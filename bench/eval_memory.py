@@ -10,9 +10,7 @@ and the result next to a reference computed another way: a plain-numpy forward p
 
     python bench/eval_memory.py [--chars 100000] [--chunk 256] [--gru trax] [--json bench/results/eval_memory.json]
 """
-import os
-# compiling counts in these measurements, as in the committed results: no compilation cache (lesson 90)
-os.environ['CHARLM_COMPILE_CACHE'] = 'off'; os.environ.pop('JAX_COMPILATION_CACHE_DIR', None)
+import _uncached  # noqa: F401  (first: compiling counts, no compilation cache)
 import argparse, json, math, resource, time
 from pathlib import Path
 import numpy as np

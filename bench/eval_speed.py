@@ -8,9 +8,7 @@ batch), to show what padding costs.
 
     python bench/eval_speed.py [--gru trax] [--lines 1000] [--batch-size 64] [--json bench/results/eval_speed.json]
 """
-import os
-# compiling counts in these measurements, as in the committed results: no compilation cache (lesson 90)
-os.environ['CHARLM_COMPILE_CACHE'] = 'off'; os.environ.pop('JAX_COMPILATION_CACHE_DIR', None)
+import _uncached  # noqa: F401  (first: compiling counts, no compilation cache)
 import argparse, json, time
 from pathlib import Path
 

@@ -5,9 +5,7 @@ conventions and three samples, written to charlm_nb/pretrained/.
 
     python bench/make_pretrained.py RUN_DIR --command "charlm train ..." [--log RUN_DIR.err]
 """
-import os
-# compiling counts in these measurements, as in the committed results: no compilation cache (lesson 90)
-os.environ['CHARLM_COMPILE_CACHE'] = 'off'; os.environ.pop('JAX_COMPILATION_CACHE_DIR', None)
+import _uncached  # noqa: F401  (first: compiling counts, no compilation cache)
 import argparse, datetime, hashlib, json, os, platform, time
 from pathlib import Path
 import numpy as np

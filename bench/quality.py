@@ -9,9 +9,7 @@ The corpus and split are lesson 4's. The clock is `train_model`'s (it starts bef
 compilation counts). The defaults below are the configuration chosen for a 2-core CPU; any `charlm train` option
 after `--` overrides them.
 """
-import os
-# compiling counts in these measurements, as in the committed results: no compilation cache (lesson 90)
-os.environ['CHARLM_COMPILE_CACHE'] = 'off'; os.environ.pop('JAX_COMPILATION_CACHE_DIR', None)
+import _uncached  # noqa: F401  (first: compiling counts, no compilation cache)
 import argparse, json, shlex, shutil, subprocess, sys, tempfile, time
 from pathlib import Path
 

@@ -7,9 +7,7 @@ not depend on training), greedy decoding, end-of-line ignored so that both produ
 
     python bench/sample_speed.py [--output-dir runs/default] [--num-chars 200]
 """
-import os
-# compiling counts in these measurements, as in the committed results: no compilation cache (lesson 90)
-os.environ['CHARLM_COMPILE_CACHE'] = 'off'; os.environ.pop('JAX_COMPILATION_CACHE_DIR', None)
+import _uncached  # noqa: F401  (first: compiling counts, no compilation cache)
 import argparse, json, time
 import numpy as np
 import charlm_nb.compat
