@@ -8,10 +8,10 @@ import contextlib, glob, importlib.abc, importlib.machinery, inspect, os, pathli
        platform, shutil, subprocess, sys, tempfile, time, types, warnings
 
 # %% auto #0
-__all__ = ['MODULE_PATCHES', 'STUB_CANDIDATES', 'gfile', 'QUIET_WARNINGS', 'COMPILE_CACHE_MB', 'LOAD_CHECK', 'STUBBED',
-           'FastInspect', 'safe_tree_unflatten', 'absent_packages', 'device_put_replicated',
-           'keep_sharding_on_cpu_host', 'compile_cache_dir', 'AtomicPath', 'atomic_writes', 'prune_compile_cache',
-           'cache_loads_here', 'use_compile_cache', 'install']
+__all__ = ['XLA_CPU_FLAGS', 'MODULE_PATCHES', 'STUB_CANDIDATES', 'gfile', 'QUIET_WARNINGS', 'COMPILE_CACHE_MB', 'LOAD_CHECK',
+           'STUBBED', 'FastInspect', 'safe_tree_unflatten', 'donating_update_fn', 'lean_xla_flags', 'absent_packages',
+           'device_put_replicated', 'keep_sharding_on_cpu_host', 'compile_cache_dir', 'AtomicPath', 'atomic_writes',
+           'prune_compile_cache', 'cache_loads_here', 'use_compile_cache', 'install']
 
 # %% ../nbs/90_compat.ipynb #84a511c4
 class FastInspect(types.ModuleType):
@@ -42,13 +42,63 @@ def safe_tree_unflatten(orig):
     return tree_unflatten
 
 # %% ../nbs/90_compat.ipynb #63ae25ec
+class _LazyModule(types.ModuleType):
+    ("Stands for the module `name` while another module imports it: `fixed` "
+     "attributes are its own; reading any other one imports the real module.")
+    def __init__(self, name, **fixed):
+        super().__init__(name)
+        vars(self).update(fixed)
+    def __getattr__(self, attr):
+        if attr.startswith('__') or sys.modules.get(self.__name__) is self:
+            raise AttributeError(f'{self.__name__}.{attr}: not imported yet')
+        return getattr(importlib.import_module(self.__name__), attr)
+
+def _no_use(*args, **kwargs): pass
+
 def _keep_matplotlib_backend(m, run):
-    try: import matplotlib
-    except ImportError: return run(m)
-    use = matplotlib.use
-    matplotlib.use = lambda *args, **kwargs: None
+    ("Run `trax.jaxboard` with `matplotlib.use` disabled, and, if matplotlib is "
+     "not loaded yet, with stand-ins that import it when jaxboard plots.")
+    if 'matplotlib' in sys.modules:
+        import matplotlib
+        use, matplotlib.use = matplotlib.use, _no_use
+        try: return run(m)
+        finally: matplotlib.use = use
+    pyplot = _LazyModule('matplotlib.pyplot')
+    stand_ins = {'matplotlib': _LazyModule('matplotlib', use=_no_use, pyplot=pyplot),
+                 'matplotlib.pyplot': pyplot}
+    sys.modules.update(stand_ins)
     try: run(m)
-    finally: matplotlib.use = use
+    finally:
+        for name, module in stand_ins.items():
+            if sys.modules.get(name) is module: del sys.modules[name]
+
+# %% ../nbs/90_compat.ipynb #1227fe9f
+def donating_update_fn(orig):
+    ("Wrap trax's `_accelerate_update_fn` so that, on one device, the compiled step "
+     "donates its `(weights, slots)`: XLA writes the new ones in their place.")
+    def _accelerate_update_fn(forward_and_backward_fn, optimizer, n_devices,
+                              accelerate=True, adasum=False):
+        if n_devices != 1 or not accelerate:
+            return orig(forward_and_backward_fn, optimizer, n_devices,
+                        accelerate=accelerate, adasum=adasum)
+        import jax
+        step = orig(forward_and_backward_fn, optimizer, n_devices,
+                    accelerate=False, adasum=adasum)
+        return jax.jit(step, donate_argnums=(0,))
+    _accelerate_update_fn.__doc__ = orig.__doc__
+    _accelerate_update_fn.__wrapped__ = orig
+    return _accelerate_update_fn
+
+# %% ../nbs/90_compat.ipynb #775f7db5
+XLA_CPU_FLAGS = ('--xla_cpu_enable_concurrency_optimized_scheduler=false',)
+
+def lean_xla_flags(flags=XLA_CPU_FLAGS, environ=os.environ):
+    ("Add to `environ['XLA_FLAGS']` each of `flags` it does not set already; "
+     "return those of `flags` in effect.")
+    have = environ.get('XLA_FLAGS', '')
+    add = [f for f in flags if f.split('=')[0] not in have]
+    if add: environ['XLA_FLAGS'] = ' '.join([have] + add).strip()
+    return tuple(f for f in flags if f in environ['XLA_FLAGS'].split())
 
 # %% ../nbs/90_compat.ipynb #0760da1a
 def _after(fix):
@@ -66,11 +116,17 @@ def _on_cpu(m):
     if not hasattr(m.on_cpu, '__wrapped__'):
         m.on_cpu = keep_sharding_on_cpu_host(m.on_cpu)
 
+def _donate(m):
+    if not hasattr(m._accelerate_update_fn, '__wrapped__'):
+        m._accelerate_update_fn = donating_update_fn(m._accelerate_update_fn)
+
 MODULE_PATCHES = {'trax.layers.assert_shape': _after(_fast_inspect),  # fast import
                   # checkpoint restore on new JAX
                   'trax.fastmath.numpy': _after(_safe_unflatten),
                   # multi-device training on CPU hosts
                   'trax.layers.acceleration': _after(_on_cpu),
+                  # one device: the step writes over its weights (less memory)
+                  'trax.optimizers.trainer': _after(_donate),
                   # inline plots keep working
                   'trax.jaxboard': _keep_matplotlib_backend}
 
@@ -347,7 +403,7 @@ def _patch_jax():
 
 def install():
     ("Install the import hooks (module patches, stubs for absent packages), "
-     "the JAX patches and the compilation cache; idempotent.")
+     "the JAX patches, XLA's flags and the compilation cache; idempotent.")
     global STUBBED
     if not any(isinstance(f, _ModulePatcher) for f in sys.meta_path):
         sys.meta_path.insert(0, _ModulePatcher())
@@ -360,6 +416,7 @@ def install():
     _quiet()
     jax_has_it = 'native' if _patch_jax() else 'supplied'
     return dict(patched_modules=tuple(MODULE_PATCHES), stubbed=STUBBED,
-                jax_device_put_replicated=jax_has_it, compile_cache=use_compile_cache())
+                jax_device_put_replicated=jax_has_it, xla_flags=lean_xla_flags(),
+                compile_cache=use_compile_cache())
 
 install()
