@@ -9,7 +9,7 @@ import contextlib, glob, importlib.abc, importlib.machinery, inspect, os, pathli
 
 # %% auto #0
 __all__ = ['XLA_CPU_FLAGS', 'MODULE_PATCHES', 'STUB_CANDIDATES', 'gfile', 'QUIET_WARNINGS', 'COMPILE_CACHE_MB', 'LOAD_CHECK',
-           'STUBBED', 'FastInspect', 'safe_tree_unflatten', 'donating_update_fn', 'lean_xla_flags', 'absent_packages',
+           'STUBBED', 'FastInspect', 'safe_tree_unflatten', 'lean_xla_flags', 'absent_packages',
            'device_put_replicated', 'keep_sharding_on_cpu_host', 'compile_cache_dir', 'AtomicPath', 'atomic_writes',
            'prune_compile_cache', 'cache_loads_here', 'use_compile_cache', 'install']
 
@@ -72,23 +72,6 @@ def _keep_matplotlib_backend(m, run):
         for name, module in stand_ins.items():
             if sys.modules.get(name) is module: del sys.modules[name]
 
-# %% ../nbs/90_compat.ipynb #1227fe9f
-def donating_update_fn(orig):
-    ("Wrap trax's `_accelerate_update_fn` so that, on one device, the compiled step "
-     "donates its `(weights, slots)`: XLA writes the new ones in their place.")
-    def _accelerate_update_fn(forward_and_backward_fn, optimizer, n_devices,
-                              accelerate=True, adasum=False):
-        if n_devices != 1 or not accelerate:
-            return orig(forward_and_backward_fn, optimizer, n_devices,
-                        accelerate=accelerate, adasum=adasum)
-        import jax
-        step = orig(forward_and_backward_fn, optimizer, n_devices,
-                    accelerate=False, adasum=adasum)
-        return jax.jit(step, donate_argnums=(0,))
-    _accelerate_update_fn.__doc__ = orig.__doc__
-    _accelerate_update_fn.__wrapped__ = orig
-    return _accelerate_update_fn
-
 # %% ../nbs/90_compat.ipynb #775f7db5
 XLA_CPU_FLAGS = ('--xla_cpu_enable_concurrency_optimized_scheduler=false',)
 
@@ -116,17 +99,11 @@ def _on_cpu(m):
     if not hasattr(m.on_cpu, '__wrapped__'):
         m.on_cpu = keep_sharding_on_cpu_host(m.on_cpu)
 
-def _donate(m):
-    if not hasattr(m._accelerate_update_fn, '__wrapped__'):
-        m._accelerate_update_fn = donating_update_fn(m._accelerate_update_fn)
-
 MODULE_PATCHES = {'trax.layers.assert_shape': _after(_fast_inspect),  # fast import
                   # checkpoint restore on new JAX
                   'trax.fastmath.numpy': _after(_safe_unflatten),
                   # multi-device training on CPU hosts
                   'trax.layers.acceleration': _after(_on_cpu),
-                  # one device: the step writes over its weights (less memory)
-                  'trax.optimizers.trainer': _after(_donate),
                   # inline plots keep working
                   'trax.jaxboard': _keep_matplotlib_backend}
 
