@@ -9,7 +9,7 @@ import contextlib, glob, importlib.abc, importlib.machinery, inspect, os, pathli
 
 # %% auto #0
 __all__ = ['XLA_CPU_FLAGS', 'MODULE_PATCHES', 'STUB_CANDIDATES', 'gfile', 'QUIET_WARNINGS', 'COMPILE_CACHE_MB', 'LOAD_CHECK',
-           'STUBBED', 'FastInspect', 'safe_tree_unflatten', 'lean_xla_flags', 'absent_packages',
+           'STUBBED', 'FastInspect', 'safe_tree_unflatten', 'xla_started', 'lean_xla_flags', 'absent_packages',
            'device_put_replicated', 'keep_sharding_on_cpu_host', 'compile_cache_dir', 'AtomicPath', 'atomic_writes',
            'prune_compile_cache', 'cache_loads_here', 'use_compile_cache', 'install']
 
@@ -75,13 +75,20 @@ def _keep_matplotlib_backend(m, run):
 # %% ../nbs/90_compat.ipynb #775f7db5
 XLA_CPU_FLAGS = ('--xla_cpu_enable_concurrency_optimized_scheduler=false',)
 
-def lean_xla_flags(flags=XLA_CPU_FLAGS, environ=os.environ):
-    ("Add to `environ['XLA_FLAGS']` each of `flags` it does not set already; "
-     "return those of `flags` in effect.")
+def xla_started():
+    "Has XLA started in this process (and so read `XLA_FLAGS` already)?"
+    if 'jax' not in sys.modules: return False
+    from jax._src import xla_bridge
+    return getattr(xla_bridge, 'backends_are_initialized', lambda: False)()
+
+def lean_xla_flags(flags=XLA_CPU_FLAGS, environ=os.environ, started=None):
+    ("Add to `environ['XLA_FLAGS']` each of `flags` it does not set already, unless "
+     "XLA has `started` (default: `xla_started()`); return those of `flags` it sets.")
+    if started is None: started = xla_started()
     have = environ.get('XLA_FLAGS', '')
-    add = [f for f in flags if f.split('=')[0] not in have]
+    add = [] if started else [f for f in flags if f.split('=')[0] not in have]
     if add: environ['XLA_FLAGS'] = ' '.join([have] + add).strip()
-    return tuple(f for f in flags if f in environ['XLA_FLAGS'].split())
+    return tuple(f for f in flags if f in environ.get('XLA_FLAGS', '').split())
 
 # %% ../nbs/90_compat.ipynb #0760da1a
 def _after(fix):
