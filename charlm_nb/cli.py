@@ -9,7 +9,7 @@ from fastcore.docments import docments
 
 
 # %% auto #0
-__all__ = ['USER_ERRORS', 'add_options', 'evaluate_cmd', 'sample_cmd', 'parser', 'main']
+__all__ = ['USER_ERRORS', 'TRAIN_STOPPED', 'add_options', 'evaluate_cmd', 'sample_cmd', 'parser', 'remembering_sigint', 'main']
 
 # %% ../nbs/08_cli.ipynb #bb22b599
 _TYPES = dict(int=int, float=float, str=str, bool=bool)
@@ -108,10 +108,13 @@ def sample_cmd(
         raise ValueError(f'--seed must be a whole number in 0..2**32-1, got {seed}')
     model = _model_for(output_dir, pretrained, gru)
     sys.stdout.write(prefix); sys.stdout.flush()
+    pressed = lambda: getattr(signal.getsignal(signal.SIGINT), 'pressed', False)
     try:
         for ch in sample_stream(model, prefix, num_chars, temperature, seed,
                                 multiline=True):
             sys.stdout.write(ch); sys.stdout.flush()
+            # a Ctrl-C whose KeyboardInterrupt JAX swallowed: stop all the same
+            if pressed(): raise KeyboardInterrupt
     # also after Ctrl-C: the text so far ends its line
     finally: sys.stdout.write('\n'); sys.stdout.flush()
 
@@ -136,20 +139,28 @@ def parser() -> argparse.ArgumentParser:
         add_options(s, func, skip).set_defaults(func=func, skip=skip)
     return p
 
-def _early_sigint(signum, frame):
-    ("Ctrl-C before training's own handler is in place (loading, compiling): "
-     "remembered, so the loop stops at its first step even if JAX swallows this.")
-    _early_sigint.pressed = True
-    raise KeyboardInterrupt('interrupted; run the same command to continue '
-                            'from the last checkpoint, if there is one')
+def remembering_sigint(message:str=''):
+    ("A Ctrl-C handler that raises `KeyboardInterrupt(message)` and remembers the "
+     "Ctrl-C in its `pressed`: JAX can swallow the exception, so the work checks.")
+    def handler(signum, frame):
+        handler.pressed = True
+        raise KeyboardInterrupt(message)
+    handler.pressed = False
+    return handler
+
+# training: a Ctrl-C before its own handler is in place (loading, compiling)
+TRAIN_STOPPED = ('interrupted; run the same command to continue from the last '
+                 'checkpoint, if there is one')
 
 def main(argv=None) -> int:
     ("Entry point of the `charlm` console script (`argv`: the arguments, "
      "default the command line's).")
     a = parser().parse_args(argv)
-    # the whole process is ours: training handles a Ctrl-C from the start
-    if argv is None and a.command == 'train':
-        signal.signal(signal.SIGINT, _early_sigint)
+    # the whole process is ours: a Ctrl-C is remembered from the start (training's
+    # loop then stops at its first step; sampling at its next character)
+    if argv is None:
+        signal.signal(signal.SIGINT, remembering_sigint(
+            TRAIN_STOPPED if a.command == 'train' else ''))
     kwargs = {k: v for k, v in vars(a).items() if k not in ('command', 'func', 'skip')}
     try: a.func(**kwargs); return 0
     except USER_ERRORS as e:

@@ -83,7 +83,8 @@ def xla_started():
 
 def lean_xla_flags(flags=XLA_CPU_FLAGS, environ=os.environ, started=None):
     ("Add to `environ['XLA_FLAGS']` each of `flags` it does not set already, unless "
-     "XLA has `started` (default: `xla_started()`); return those of `flags` it sets.")
+     "XLA has `started` (default: `xla_started()`); return those of `flags` that "
+     "`XLA_FLAGS` then holds.")
     if started is None: started = xla_started()
     have = environ.get('XLA_FLAGS', '')
     add = [] if started else [f for f in flags if f.split('=')[0] not in have]
