@@ -4,12 +4,13 @@
 
 # %% ../nbs/08_cli.ipynb #77c8b4bc
 from __future__ import annotations
-import argparse, inspect, signal, sys
+import argparse, inspect, os, signal, sys
 from fastcore.docments import docments
 
 
 # %% auto #0
-__all__ = ['USER_ERRORS', 'TRAIN_STOPPED', 'add_options', 'evaluate_cmd', 'sample_cmd', 'parser', 'remembering_sigint', 'main']
+__all__ = ['USER_ERRORS', 'TRAIN_STOPPED', 'HUGE_PAGES', 'add_options', 'evaluate_cmd', 'sample_cmd', 'parser',
+           'remembering_sigint', 'main', 'huge_pages_env', 'with_huge_pages']
 
 # %% ../nbs/08_cli.ipynb #bb22b599
 _TYPES = dict(int=int, float=float, str=str, bool=bool)
@@ -155,6 +156,7 @@ TRAIN_STOPPED = ('interrupted; run the same command to continue from the last '
 def main(argv=None) -> int:
     ("Entry point of the `charlm` console script (`argv`: the arguments, "
      "default the command line's).")
+    if argv is None: with_huge_pages()      # the process is ours: see below
     a = parser().parse_args(argv)
     # the whole process is ours: a Ctrl-C is remembered from the start (training's
     # loop then stops at its first step; sampling at its next character)
@@ -175,4 +177,33 @@ def main(argv=None) -> int:
         msg = str(e) or 'interrupted'
         print(f'charlm {a.command}: {msg}', file=sys.stderr)
         return 130
+
+
+# %% ../nbs/08_cli.ipynb #7beb6526
+HUGE_PAGES = 'glibc.malloc.hugetlb=1'   # glibc 2.35+: malloc's big blocks in 2 MB pages
+
+def _glibc_version():
+    try: name, version = os.confstr('CS_GNU_LIBC_VERSION').split()
+    except (AttributeError, ValueError, OSError): return None      # not glibc
+    return tuple(int(v) for v in version.split('.')[:2]) if name == 'glibc' else None
+
+def huge_pages_env(environ=None, glibc=None) -> dict|None:
+    ("A copy of `environ` (default `os.environ`) that makes glibc's `malloc` use huge "
+     "pages; None if nothing is to change: set already, `CHARLM_HUGE_PAGES=off`, or "
+     "not glibc 2.35+ (`glibc`: its version, default this process's).")
+    environ = os.environ if environ is None else environ
+    glibc = _glibc_version() if glibc is None else glibc
+    have = environ.get('GLIBC_TUNABLES', '')
+    if (glibc is None or glibc < (2, 35) or 'glibc.malloc.hugetlb=' in have
+            or environ.get('CHARLM_HUGE_PAGES') == 'off'): return None
+    return dict(environ, GLIBC_TUNABLES=':'.join(filter(None, [have, HUGE_PAGES])))
+
+def with_huge_pages(environ=None, execve=os.execve):
+    ("Start this process again (`execve`: the same interpreter and command line) "
+     "with `huge_pages_env(environ)`, if that changes anything.")
+    env = huge_pages_env(environ)
+    if env is None: return
+    sys.stdout.flush(); sys.stderr.flush()
+    try: execve(sys.executable, [sys.executable, *sys.orig_argv[1:]], env)
+    except OSError: pass                    # it cannot: go on as we are
 
