@@ -12,7 +12,10 @@ Each measurement runs in its own process, so that peak memory (max RSS) is its o
 peak at four points (framework imported, model and optimizer built, first step done, all steps done), which shows
 where the memory goes (and, for JAX, the working memory XLA reserves for the compiled step). Everything is measured
 `--rounds` times, the rounds interleaved (a shared machine's slower spells then slow every measurement alike), and
-each measurement keeps its best round. JAX's compiled programs are kept on disk (charlm_nb's compilation cache,
+each measurement keeps its best round. Each step's loss is read back, as `charlm train` does to report it (so
+steps do not queue up). Every measurement runs in the environment `charlm` gives itself: glibc's malloc in huge
+pages (lesson 8, `huge_pages_env`); FastGRU bfloat16 and PyTorch are measured once more without it ('_plain'),
+which shows what it saves. JAX's compiled programs are kept on disk (charlm_nb's compilation cache,
 lesson 90): each JAX implementation starts with an empty cache, so its first round compiles, as a first run does,
 and its later rounds load the programs. Peak memory is reported for both: the first round's, and the largest of
 the later rounds'.
@@ -40,6 +43,7 @@ def measure_matmul(n=2048, reps=10, rounds=5, dtype='float32'):
     return 2 * n ** 3 * reps / best / 1e9
 
 PHASES = {}          # point of the run -> max RSS so far (MB), recorded by `mark`
+PAGE_FAULTS = []     # the timed steps' page faults (minor: memory the kernel maps in), per step
 def mark(phase): PHASES[phase] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 def batch(B, L, V, seed=0):
@@ -50,6 +54,7 @@ def batch(B, L, V, seed=0):
 
 def measure_trax(gru, B, L, d, n_layers, V, steps, warmup):
     import charlm_nb.compat
+    import numpy as np
     import jax, trax
     from trax import layers as tl
     from charlm_nb.model import GRULM
@@ -63,10 +68,13 @@ def measure_trax(gru, B, L, d, n_layers, V, steps, warmup):
     for i in range(warmup):
         jax.block_until_ready(trainer.one_step(data, rng, step=i))
         if i == 0: mark('first step')          # compiled and run once
+    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     t = time.perf_counter()
-    for i in range(steps): loss, _ = trainer.one_step(data, rng, step=warmup + i)
-    jax.block_until_ready(loss)
+    for i in range(steps):
+        loss, _ = trainer.one_step(data, rng, step=warmup + i)
+        float(np.mean(np.asarray(loss)))        # read back, as charlm train's StepLosses does
     secs = (time.perf_counter() - t) / steps
+    PAGE_FAULTS.append((resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults) / steps)
     mark('all steps')       # then, outside the measurement: the compiled step's working memory
     try:                    # (Trax's internals, one device; nothing is lost if it fails)
         m = trainer._accelerated_model_with_loss
@@ -98,19 +106,23 @@ def measure_torch(B, L, d, n_layers, V, steps, warmup):
     for i in range(warmup):
         step()
         if i == 0: mark('first step')
+    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     t = time.perf_counter()
-    for _ in range(steps): step()
-    return (time.perf_counter() - t) / steps
+    for _ in range(steps): step().item()         # read back, as for JAX
+    secs = (time.perf_counter() - t) / steps
+    PAGE_FAULTS.append((resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults) / steps)
+    return secs
 
 def child(args):
     B, L, d, n, V = args.batch, args.length, args.d_model, args.layers, args.vocab
     if args.only == 'matmul': secs = None; extra = dict(gflops=measure_matmul(), gflops_bf16=measure_matmul(dtype='bfloat16'))
-    elif args.only == 'torch': secs = measure_torch(B, L, d, n, V, args.steps, args.warmup); extra = {}
-    else: secs = measure_trax(args.only, B, L, d, n, V, args.steps, args.warmup); extra = {}
+    elif args.only.startswith('torch'): secs = measure_torch(B, L, d, n, V, args.steps, args.warmup); extra = {}
+    else: secs = measure_trax(args.only.removesuffix('_plain'), B, L, d, n, V, args.steps, args.warmup); extra = {}
     if 'all steps' not in PHASES: mark('all steps')
     temp = PHASES.pop('compiled temp', None)
     print(json.dumps(dict(secs=secs, max_rss_mb=PHASES['all steps'], rss_phases_mb=PHASES,
-                          **({} if temp is None else dict(compiled_temp_mb=temp)), **extra)))
+                          **({} if temp is None else dict(compiled_temp_mb=temp)),
+                          **(dict(page_faults_per_step=PAGE_FAULTS[0]) if PAGE_FAULTS else {}), **extra)))
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
@@ -125,19 +137,25 @@ def main():
     if args.only: return child(args)
     B, L, d, n, V = args.batch, args.length, args.d_model, args.layers, args.vocab
     import tempfile
+    from charlm_nb.cli import huge_pages_env, HUGE_PAGES
+    def plain(env):     # the environment without our huge pages
+        t = ':'.join(v for v in env.get('GLIBC_TUNABLES', '').split(':') if v and v != HUGE_PAGES)
+        return {k: v for k, v in env.items() if k != 'GLIBC_TUNABLES'} | ({'GLIBC_TUNABLES': t} if t else {})
     caches = tempfile.TemporaryDirectory()      # one empty compilation cache per implementation
     def run(which):
         # charlm_nb keeps compiled programs on disk (lesson 90): the first round starts with an empty
         # cache (it compiles, as any first run), the later rounds load the programs it kept
         env = dict(os.environ, CHARLM_COMPILE_CACHE=os.path.join(caches.name, which))
         env.pop('JAX_COMPILATION_CACHE_DIR', None)
+        # as `charlm` runs itself (huge pages), or '_plain': without
+        env = plain(env) if which.endswith('_plain') else huge_pages_env(env) or env
         r = subprocess.run([sys.executable, __file__, '--only', which] + sys.argv[1:], capture_output=True, text=True,
                            env=env)
         if r.returncode: return dict(error=(r.stderr.strip().splitlines() or ['failed'])[-1])
         return json.loads(r.stdout.strip().splitlines()[-1])
     import importlib.util
     has_torch = importlib.util.find_spec('torch') is not None
-    which = ['matmul', 'trax', 'fast', 'fast_bf16'] + (['torch'] if has_torch else [])
+    which = ['matmul', 'trax', 'fast', 'fast_bf16', 'fast_bf16_plain'] + (['torch', 'torch_plain'] if has_torch else [])
     # rounds interleaved, so a slower spell of a shared machine slows every measurement alike;
     # each keeps its best round (fastest step, highest matmul rate)
     rounds = [{w: run(w) for w in which} for _ in range(args.rounds)]
@@ -148,7 +166,7 @@ def main():
             return dict(ok[0], rounds=len(ok), **{k: max(r[k] for r in ok)
                                                   for k in ('gflops', 'gflops_bf16')})
         out = dict(min(ok, key=lambda r: r['secs']), rounds=len(ok))
-        if w != 'torch' and 'error' not in rounds[0][w]:
+        if not w.startswith('torch') and 'error' not in rounds[0][w]:
             # peak memory: the first round's (compiling), and the largest of the later ones (programs loaded)
             out.update(max_rss_mb=rounds[0][w]['max_rss_mb'], rss_phases_mb=rounds[0][w]['rss_phases_mb'])
             warm = [r[w] for r in rounds[1:] if 'error' not in r[w]]
@@ -165,8 +183,11 @@ def main():
     print(f"matmul rate (2048x2048, JAX): float32 {peak:.1f} GFLOP/s, bfloat16 {res['matmul']['gflops_bf16']:.1f} GFLOP/s")
     print(f"{'implementation':<22}{'ms/step':>9}{'chars/s':>10}{'GFLOP/s':>9}{'% matmul':>9}{'max RSS MB':>11}"
           f"{'(cache)':>8}")
-    names = dict(trax='trax tl.GRU', fast='charlm_nb FastGRU', fast_bf16='FastGRU bfloat16', torch='PyTorch nn.GRU')
-    for w in ('trax', 'fast', 'fast_bf16', 'torch'):
+    names = dict(trax='trax tl.GRU', fast='charlm_nb FastGRU', fast_bf16='FastGRU bfloat16', torch='PyTorch nn.GRU',
+                 fast_bf16_plain='  ... no huge pages', torch_plain='  ... no huge pages')
+    print(f"environment: GLIBC_TUNABLES={huge_pages_env(dict(os.environ)) and huge_pages_env(dict(os.environ))['GLIBC_TUNABLES']}"
+          " (as charlm runs itself), except the rows 'no huge pages'")
+    for w in ('trax', 'fast', 'fast_bf16', 'fast_bf16_plain', 'torch', 'torch_plain'):
         if w not in res: print(f'{names[w]:<22} not measured (torch not installed: pip install torch==2.13.0)'); continue
         r = res[w]
         if 'error' in r: print(f'{names[w]:<22} failed: {r["error"]}'); continue
@@ -185,7 +206,14 @@ def main():
                      if 'compiled_temp_mb' in res[w] else ''))
     if 'gflops' in res.get('fast_bf16', {}):
         print(f"FastGRU bfloat16: {res['fast_bf16']['gflops'] / res['matmul']['gflops_bf16']:.0%} of the bfloat16 matmul rate")
+    for w in ('fast_bf16', 'torch'):
+        if 'secs' in res.get(w, {}) and 'secs' in res.get(w + '_plain', {}):
+            print(f"huge pages: {names[w]} {res[w]['secs']*1e3:.0f} ms/step, "
+                  f"{res[w + '_plain']['secs'] / res[w]['secs']:.2f}x as fast as without ({res[w + '_plain']['secs']*1e3:.0f} ms)")
     if args.json:
-        with open(args.json, 'w') as f: json.dump(dict(config=vars(args), flops_per_step=flops, results=res), f, indent=2)
+        env = huge_pages_env(dict(os.environ)) or os.environ
+        with open(args.json, 'w') as f:
+            json.dump(dict(config=vars(args), glibc_tunables=env.get('GLIBC_TUNABLES'), flops_per_step=flops, results=res),
+                      f, indent=2)
 
 if __name__ == '__main__': main()
