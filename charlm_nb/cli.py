@@ -10,7 +10,7 @@ from fastcore.docments import docments
 
 # %% auto #0
 __all__ = ['USER_ERRORS', 'TRAIN_STOPPED', 'HUGE_PAGES', 'add_options', 'evaluate_cmd', 'sample_cmd', 'parser',
-           'remembering_sigint', 'main', 'huge_pages_env', 'with_huge_pages']
+           'remembering_sigint', 'main', 'huge_pages_env', 'with_huge_pages', 'is_charlm_process']
 
 # %% ../nbs/08_cli.ipynb #bb22b599
 _TYPES = dict(int=int, float=float, str=str, bool=bool)
@@ -156,7 +156,7 @@ TRAIN_STOPPED = ('interrupted; run the same command to continue from the last '
 def main(argv=None) -> int:
     ("Entry point of the `charlm` console script (`argv`: the arguments, "
      "default the command line's).")
-    if argv is None: with_huge_pages()      # the process is ours: see below
+    if argv is None and is_charlm_process(): with_huge_pages()    # see below
     a = parser().parse_args(argv)
     # the whole process is ours: a Ctrl-C is remembered from the start (training's
     # loop then stops at its first step; sampling at its next character)
@@ -205,5 +205,11 @@ def with_huge_pages(environ=None, execve=os.execve):
     if env is None: return
     sys.stdout.flush(); sys.stderr.flush()
     try: execve(sys.executable, [sys.executable, *sys.orig_argv[1:]], env)
-    except OSError: pass                    # it cannot: go on as we are
+    except (OSError, TypeError, ValueError): pass     # it cannot: go on as we are
+
+def is_charlm_process(argv0:str|None=None) -> bool:
+    ("Is this process the `charlm` command (`argv0`, default `sys.argv[0]`: its "
+     "console script, or `python -c`), not one that calls `main` (a Jupyter kernel)?")
+    argv0 = sys.argv[0] if argv0 is None else argv0
+    return argv0 == '-c' or os.path.basename(argv0) in ('charlm', 'charlm.exe')
 
