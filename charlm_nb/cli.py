@@ -10,7 +10,7 @@ from fastcore.docments import docments
 
 # %% auto #0
 __all__ = ['USER_ERRORS', 'TRAIN_STOPPED', 'HUGE_PAGES', 'add_options', 'evaluate_cmd', 'sample_cmd', 'parser',
-           'remembering_sigint', 'main', 'huge_pages_env', 'with_huge_pages', 'is_charlm_process']
+           'remembering_sigint', 'main', 'huge_pages_env', 'without_huge_pages', 'with_huge_pages', 'is_charlm_process']
 
 # %% ../nbs/08_cli.ipynb #bb22b599
 _TYPES = dict(int=int, float=float, str=str, bool=bool)
@@ -194,17 +194,31 @@ def huge_pages_env(environ=None, glibc=None) -> dict|None:
     environ = os.environ if environ is None else environ
     glibc = _glibc_version() if glibc is None else glibc
     have = environ.get('GLIBC_TUNABLES', '')
-    if (glibc is None or glibc < (2, 35) or 'glibc.malloc.hugetlb=' in have
-            or environ.get('CHARLM_HUGE_PAGES') == 'off'): return None
+    off = environ.get('CHARLM_HUGE_PAGES', '').lower() in ('off', '0', 'false', 'no')
+    if glibc is None or glibc < (2, 35) or 'glibc.malloc.hugetlb=' in have or off:
+        return None
     return dict(environ, GLIBC_TUNABLES=':'.join(filter(None, [have, HUGE_PAGES])))
+
+def without_huge_pages(environ=None) -> dict:
+    ("A copy of `environ` (default `os.environ`) with no huge-pages setting, ours or "
+     "the user's, and no `CHARLM_HUGE_PAGES` or `CHARLM_RESTARTED`: a control.")
+    environ = os.environ if environ is None else environ
+    keep = [v for v in environ.get('GLIBC_TUNABLES', '').split(':')
+            if v and not v.startswith('glibc.malloc.hugetlb=')]
+    env = {k: v for k, v in environ.items()
+           if k not in ('GLIBC_TUNABLES', 'CHARLM_HUGE_PAGES', 'CHARLM_RESTARTED')}
+    return env | ({'GLIBC_TUNABLES': ':'.join(keep)} if keep else {})
 
 def with_huge_pages(environ=None, execve=os.execve):
     ("Start this process again (`execve`: the same interpreter and command line) "
-     "with `huge_pages_env(environ)`, if that changes anything.")
+     "with `huge_pages_env(environ)`, if that changes anything; never twice.")
+    environ = os.environ if environ is None else environ
     env = huge_pages_env(environ)
-    if env is None: return
-    sys.stdout.flush(); sys.stderr.flush()
-    try: execve(sys.executable, [sys.executable, *sys.orig_argv[1:]], env)
+    if env is None or environ.get('CHARLM_RESTARTED'): return
+    try:
+        sys.stdout.flush(); sys.stderr.flush()
+        execve(sys.executable, [sys.executable, *sys.orig_argv[1:]],
+               env | {'CHARLM_RESTARTED': '1'})
     except (OSError, TypeError, ValueError): pass     # it cannot: go on as we are
 
 def is_charlm_process(argv0:str|None=None) -> bool:
