@@ -13,14 +13,16 @@ peak at four points (framework imported, model and optimizer built, first step d
 where the memory goes (and, for JAX, the working memory XLA reserves for the compiled step). Everything is measured
 `--rounds` times, the rounds interleaved (a shared machine's slower spells then slow every measurement alike), and
 each measurement keeps its best round. Each step's loss is read back, as `charlm train` does to report it (so
-steps do not queue up). Every measurement runs in the environment `charlm` gives itself: glibc's malloc in huge
-pages (lesson 8, `huge_pages_env`); FastGRU bfloat16 and PyTorch are measured once more without it ('_plain'),
-which shows what it saves. JAX's compiled programs are kept on disk (charlm_nb's compilation cache,
+steps do not queue up), and each run counts its steps' page faults. With `--huge-pages`, FastGRU bfloat16 and
+PyTorch are also measured with glibc's malloc in transparent huge pages (`GLIBC_TUNABLES=glibc.malloc.hugetlb=1`,
+glibc 2.35+), in the same rounds: a setting we tried and did not keep (the Benchmarks page). JAX's compiled
+programs are kept on disk (charlm_nb's compilation cache,
 lesson 90): each JAX implementation starts with an empty cache, so its first round compiles, as a first run does,
 and its later rounds load the programs. Peak memory is reported for both: the first round's, and the largest of
 the later rounds'.
 
     python bench/train_throughput.py [--batch 32 --length 128 --d-model 512 --layers 2 --steps 20 --rounds 3]
+                                     [--huge-pages]
 """
 import argparse, json, os, platform, resource, subprocess, sys, time
 
@@ -117,7 +119,7 @@ def child(args):
     B, L, d, n, V = args.batch, args.length, args.d_model, args.layers, args.vocab
     if args.only == 'matmul': secs = None; extra = dict(gflops=measure_matmul(), gflops_bf16=measure_matmul(dtype='bfloat16'))
     elif args.only.startswith('torch'): secs = measure_torch(B, L, d, n, V, args.steps, args.warmup); extra = {}
-    else: secs = measure_trax(args.only.removesuffix('_plain'), B, L, d, n, V, args.steps, args.warmup); extra = {}
+    else: secs = measure_trax(args.only.removesuffix('_hugepages'), B, L, d, n, V, args.steps, args.warmup); extra = {}
     if 'all steps' not in PHASES: mark('all steps')
     temp = PHASES.pop('compiled temp', None)
     print(json.dumps(dict(secs=secs, max_rss_mb=PHASES['all steps'], rss_phases_mb=PHASES,
@@ -131,31 +133,32 @@ def main():
     p.add_argument('--vocab', type=int, default=256); p.add_argument('--steps', type=int, default=20)
     p.add_argument('--warmup', type=int, default=3); p.add_argument('--only', default=None, help=argparse.SUPPRESS)
     p.add_argument('--rounds', type=int, default=3, help='measure everything this many times, interleaved; keep the best')
+    p.add_argument('--huge-pages', action='store_true',
+                   help='also measure FastGRU bfloat16 and PyTorch with malloc in huge pages (glibc 2.35+)')
     p.add_argument('--json', default=None, help='also write the results to this JSON file')
     args = p.parse_args()
     if args.rounds < 1: p.error(f'--rounds must be at least 1, got {args.rounds}')
     if args.only: return child(args)
     B, L, d, n, V = args.batch, args.length, args.d_model, args.layers, args.vocab
     import tempfile
-    from charlm_nb.cli import huge_pages_env, HUGE_PAGES
-    def plain(env):     # the environment without our huge pages
-        t = ':'.join(v for v in env.get('GLIBC_TUNABLES', '').split(':') if v and v != HUGE_PAGES)
-        return {k: v for k, v in env.items() if k != 'GLIBC_TUNABLES'} | ({'GLIBC_TUNABLES': t} if t else {})
+    def with_huge_pages(env):     # glibc's malloc: big blocks in transparent huge pages
+        keep = [v for v in env.get('GLIBC_TUNABLES', '').split(':') if v and not v.startswith('glibc.malloc.hugetlb=')]
+        return dict(env, GLIBC_TUNABLES=':'.join(keep + ['glibc.malloc.hugetlb=1']))
     caches = tempfile.TemporaryDirectory()      # one empty compilation cache per implementation
     def run(which):
         # charlm_nb keeps compiled programs on disk (lesson 90): the first round starts with an empty
         # cache (it compiles, as any first run), the later rounds load the programs it kept
         env = dict(os.environ, CHARLM_COMPILE_CACHE=os.path.join(caches.name, which))
         env.pop('JAX_COMPILATION_CACHE_DIR', None)
-        # as `charlm` runs itself (huge pages), or '_plain': without
-        env = plain(env) if which.endswith('_plain') else huge_pages_env(env) or env
+        if which.endswith('_hugepages'): env = with_huge_pages(env)
         r = subprocess.run([sys.executable, __file__, '--only', which] + sys.argv[1:], capture_output=True, text=True,
                            env=env)
         if r.returncode: return dict(error=(r.stderr.strip().splitlines() or ['failed'])[-1])
         return json.loads(r.stdout.strip().splitlines()[-1])
     import importlib.util
     has_torch = importlib.util.find_spec('torch') is not None
-    which = ['matmul', 'trax', 'fast', 'fast_bf16', 'fast_bf16_plain'] + (['torch', 'torch_plain'] if has_torch else [])
+    which = ['matmul', 'trax', 'fast', 'fast_bf16'] + (['torch'] if has_torch else [])
+    if args.huge_pages: which += [w + '_hugepages' for w in which if w in ('fast_bf16', 'torch')]
     # rounds interleaved, so a slower spell of a shared machine slows every measurement alike;
     # each keeps its best round (fastest step, highest matmul rate)
     rounds = [{w: run(w) for w in which} for _ in range(args.rounds)]
@@ -165,7 +168,8 @@ def main():
         if w == 'matmul':       # each rate its own best
             return dict(ok[0], rounds=len(ok), **{k: max(r[k] for r in ok)
                                                   for k in ('gflops', 'gflops_bf16')})
-        out = dict(min(ok, key=lambda r: r['secs']), rounds=len(ok))
+        out = dict(min(ok, key=lambda r: r['secs']), rounds=len(ok),
+                   secs_rounds=[r[w].get('secs') for r in rounds])     # each round's, in order
         if not w.startswith('torch') and 'error' not in rounds[0][w]:
             # peak memory: the first round's (compiling), and the largest of the later ones (programs loaded)
             out.update(max_rss_mb=rounds[0][w]['max_rss_mb'], rss_phases_mb=rounds[0][w]['rss_phases_mb'])
@@ -184,10 +188,9 @@ def main():
     print(f"{'implementation':<22}{'ms/step':>9}{'chars/s':>10}{'GFLOP/s':>9}{'% matmul':>9}{'max RSS MB':>11}"
           f"{'(cache)':>8}")
     names = dict(trax='trax tl.GRU', fast='charlm_nb FastGRU', fast_bf16='FastGRU bfloat16', torch='PyTorch nn.GRU',
-                 fast_bf16_plain='  ... no huge pages', torch_plain='  ... no huge pages')
-    print(f"environment: GLIBC_TUNABLES={huge_pages_env(dict(os.environ)) and huge_pages_env(dict(os.environ))['GLIBC_TUNABLES']}"
-          " (as charlm runs itself), except the rows 'no huge pages'")
-    for w in ('trax', 'fast', 'fast_bf16', 'fast_bf16_plain', 'torch', 'torch_plain'):
+                 fast_bf16_hugepages='  ... huge pages', torch_hugepages='  ... huge pages')
+    for w in ('trax', 'fast', 'fast_bf16', 'fast_bf16_hugepages', 'torch', 'torch_hugepages'):
+        if w.endswith('_hugepages') and w not in res: continue
         if w not in res: print(f'{names[w]:<22} not measured (torch not installed: pip install torch==2.13.0)'); continue
         r = res[w]
         if 'error' in r: print(f'{names[w]:<22} failed: {r["error"]}'); continue
@@ -207,13 +210,14 @@ def main():
     if 'gflops' in res.get('fast_bf16', {}):
         print(f"FastGRU bfloat16: {res['fast_bf16']['gflops'] / res['matmul']['gflops_bf16']:.0%} of the bfloat16 matmul rate")
     for w in ('fast_bf16', 'torch'):
-        if 'secs' in res.get(w, {}) and 'secs' in res.get(w + '_plain', {}):
-            print(f"huge pages: {names[w]} {res[w]['secs']*1e3:.0f} ms/step, "
-                  f"{res[w + '_plain']['secs'] / res[w]['secs']:.2f}x as fast as without ({res[w + '_plain']['secs']*1e3:.0f} ms)")
+        hp = res.get(w + '_hugepages', {})
+        if 'secs' in res.get(w, {}) and 'secs' in hp:
+            pairs = sorted(p / h for h, p in zip(hp['secs_rounds'], res[w]['secs_rounds']) if h and p)
+            print(f"huge pages: {names[w]} {hp['secs']*1e3:.0f} ms/step against {res[w]['secs']*1e3:.0f} ms without, "
+                  f"{res[w]['secs'] / hp['secs']:.2f}x as fast; round by round: " + ', '.join(f'{x:.2f}x' for x in pairs)
+                  + f"; page faults per step {hp['page_faults_per_step']:,.0f} against {res[w]['page_faults_per_step']:,.0f}")
     if args.json:
-        env = huge_pages_env(dict(os.environ)) or os.environ
         with open(args.json, 'w') as f:
-            json.dump(dict(config=vars(args), glibc_tunables=env.get('GLIBC_TUNABLES'), flops_per_step=flops, results=res),
-                      f, indent=2)
+            json.dump(dict(config=vars(args), flops_per_step=flops, results=res), f, indent=2)
 
 if __name__ == '__main__': main()

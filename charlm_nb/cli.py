@@ -4,13 +4,12 @@
 
 # %% ../nbs/08_cli.ipynb #77c8b4bc
 from __future__ import annotations
-import argparse, inspect, os, signal, sys
+import argparse, inspect, signal, sys
 from fastcore.docments import docments
 
 
 # %% auto #0
-__all__ = ['USER_ERRORS', 'TRAIN_STOPPED', 'HUGE_PAGES', 'add_options', 'evaluate_cmd', 'sample_cmd', 'parser',
-           'remembering_sigint', 'main', 'huge_pages_env', 'without_huge_pages', 'with_huge_pages', 'is_charlm_process']
+__all__ = ['USER_ERRORS', 'TRAIN_STOPPED', 'add_options', 'evaluate_cmd', 'sample_cmd', 'parser', 'remembering_sigint', 'main']
 
 # %% ../nbs/08_cli.ipynb #bb22b599
 _TYPES = dict(int=int, float=float, str=str, bool=bool)
@@ -156,7 +155,6 @@ TRAIN_STOPPED = ('interrupted; run the same command to continue from the last '
 def main(argv=None) -> int:
     ("Entry point of the `charlm` console script (`argv`: the arguments, "
      "default the command line's).")
-    if argv is None and is_charlm_process(): with_huge_pages()    # see below
     a = parser().parse_args(argv)
     # the whole process is ours: a Ctrl-C is remembered from the start (training's
     # loop then stops at its first step; sampling at its next character)
@@ -177,53 +175,4 @@ def main(argv=None) -> int:
         msg = str(e) or 'interrupted'
         print(f'charlm {a.command}: {msg}', file=sys.stderr)
         return 130
-
-
-# %% ../nbs/08_cli.ipynb #7beb6526
-HUGE_PAGES = 'glibc.malloc.hugetlb=1'   # glibc 2.35+: malloc's big blocks in 2 MB pages
-
-def _glibc_version():
-    try: name, version = os.confstr('CS_GNU_LIBC_VERSION').split()
-    except (AttributeError, ValueError, OSError): return None      # not glibc
-    return tuple(int(v) for v in version.split('.')[:2]) if name == 'glibc' else None
-
-def huge_pages_env(environ=None, glibc=None) -> dict|None:
-    ("A copy of `environ` (default `os.environ`) that makes glibc's `malloc` use huge "
-     "pages; None if nothing is to change: set already, `CHARLM_HUGE_PAGES=off`, or "
-     "not glibc 2.35+ (`glibc`: its version, default this process's).")
-    environ = os.environ if environ is None else environ
-    glibc = _glibc_version() if glibc is None else glibc
-    have = environ.get('GLIBC_TUNABLES', '')
-    off = environ.get('CHARLM_HUGE_PAGES', '').lower() in ('off', '0', 'false', 'no')
-    if glibc is None or glibc < (2, 35) or 'glibc.malloc.hugetlb=' in have or off:
-        return None
-    return dict(environ, GLIBC_TUNABLES=':'.join(filter(None, [have, HUGE_PAGES])))
-
-def without_huge_pages(environ=None) -> dict:
-    ("A copy of `environ` (default `os.environ`) with no huge-pages setting, ours or "
-     "the user's, and no `CHARLM_HUGE_PAGES` or `CHARLM_RESTARTED`: a control.")
-    environ = os.environ if environ is None else environ
-    keep = [v for v in environ.get('GLIBC_TUNABLES', '').split(':')
-            if v and not v.startswith('glibc.malloc.hugetlb=')]
-    env = {k: v for k, v in environ.items()
-           if k not in ('GLIBC_TUNABLES', 'CHARLM_HUGE_PAGES', 'CHARLM_RESTARTED')}
-    return env | ({'GLIBC_TUNABLES': ':'.join(keep)} if keep else {})
-
-def with_huge_pages(environ=None, execve=os.execve):
-    ("Start this process again (`execve`: the same interpreter and command line) "
-     "with `huge_pages_env(environ)`, if that changes anything; never twice.")
-    environ = os.environ if environ is None else environ
-    env = huge_pages_env(environ)
-    if env is None or environ.get('CHARLM_RESTARTED'): return
-    try:
-        sys.stdout.flush(); sys.stderr.flush()
-        execve(sys.executable, [sys.executable, *sys.orig_argv[1:]],
-               env | {'CHARLM_RESTARTED': '1'})
-    except (OSError, TypeError, ValueError): pass     # it cannot: go on as we are
-
-def is_charlm_process(argv0:str|None=None) -> bool:
-    ("Is this process the `charlm` command (`argv0`, default `sys.argv[0]`: its "
-     "console script, or `python -c`), not one that calls `main` (a Jupyter kernel)?")
-    argv0 = sys.argv[0] if argv0 is None else argv0
-    return argv0 == '-c' or os.path.basename(argv0) in ('charlm', 'charlm.exe')
 
