@@ -48,6 +48,15 @@ PHASES = {}          # point of the run -> max RSS so far (MB), recorded by `mar
 PAGE_FAULTS = []     # the timed steps' page faults (minor: memory the kernel maps in), per step
 def mark(phase): PHASES[phase] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
+def timed(step, steps):
+    "Seconds per call of `step(i)`, i = 0..steps-1; its page faults per call go to PAGE_FAULTS."
+    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    t = time.perf_counter()
+    for i in range(steps): step(i)
+    secs = (time.perf_counter() - t) / steps
+    PAGE_FAULTS.append((resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults) / steps)
+    return secs
+
 def batch(B, L, V, seed=0):
     import numpy as np
     rng = np.random.default_rng(seed)
@@ -70,13 +79,10 @@ def measure_trax(gru, B, L, d, n_layers, V, steps, warmup):
     for i in range(warmup):
         jax.block_until_ready(trainer.one_step(data, rng, step=i))
         if i == 0: mark('first step')          # compiled and run once
-    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-    t = time.perf_counter()
-    for i in range(steps):
+    def step(i):
         loss, _ = trainer.one_step(data, rng, step=warmup + i)
         float(np.mean(np.asarray(loss)))        # read back, as charlm train's StepLosses does
-    secs = (time.perf_counter() - t) / steps
-    PAGE_FAULTS.append((resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults) / steps)
+    secs = timed(step, steps)
     mark('all steps')       # then, outside the measurement: the compiled step's working memory
     try:                    # (Trax's internals, one device; nothing is lost if it fails)
         m = trainer._accelerated_model_with_loss
@@ -108,12 +114,7 @@ def measure_torch(B, L, d, n_layers, V, steps, warmup):
     for i in range(warmup):
         step()
         if i == 0: mark('first step')
-    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-    t = time.perf_counter()
-    for _ in range(steps): step().item()         # read back, as for JAX
-    secs = (time.perf_counter() - t) / steps
-    PAGE_FAULTS.append((resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults) / steps)
-    return secs
+    return timed(lambda i: step().item(), steps)       # read back, as for JAX
 
 def child(args):
     B, L, d, n, V = args.batch, args.length, args.d_model, args.layers, args.vocab
