@@ -15,14 +15,16 @@ where the memory goes (and, for JAX, the working memory XLA reserves for the com
 each measurement keeps its best round. Each step's loss is read back, as `charlm train` does to report it (so
 steps do not queue up), and each run counts its steps' page faults. With `--huge-pages`, FastGRU bfloat16 and
 PyTorch are also measured with glibc's malloc in transparent huge pages (`GLIBC_TUNABLES=glibc.malloc.hugetlb=1`,
-glibc 2.35+), in the same rounds: a setting we tried and did not keep (the Benchmarks page). JAX's compiled
+glibc 2.35+), in the same rounds: a setting we tried and did not keep (the Benchmarks page). With
+`--default-malloc`, FastGRU bfloat16 is also measured with glibc's malloc as it comes (`CHARLM_MALLOC=default`):
+without `charlm_nb.compat`'s `lean_malloc`, which every run of charlm_nb has (lesson 90). JAX's compiled
 programs are kept on disk (charlm_nb's compilation cache,
 lesson 90): each JAX implementation starts with an empty cache, so its first round compiles, as a first run does,
 and its later rounds load the programs. Peak memory is reported for both: the first round's, and the largest of
 the later rounds'.
 
     python bench/train_throughput.py [--batch 32 --length 128 --d-model 512 --layers 2 --steps 20 --rounds 3]
-                                     [--huge-pages]
+                                     [--huge-pages] [--default-malloc]
 """
 import argparse, json, os, platform, resource, subprocess, sys, time
 
@@ -120,7 +122,7 @@ def child(args):
     B, L, d, n, V = args.batch, args.length, args.d_model, args.layers, args.vocab
     if args.only == 'matmul': secs = None; extra = dict(gflops=measure_matmul(), gflops_bf16=measure_matmul(dtype='bfloat16'))
     elif args.only.startswith('torch'): secs = measure_torch(B, L, d, n, V, args.steps, args.warmup); extra = {}
-    else: secs = measure_trax(args.only.removesuffix('_hugepages'), B, L, d, n, V, args.steps, args.warmup); extra = {}
+    else: secs = measure_trax(args.only.split('-')[0].removesuffix('_hugepages'), B, L, d, n, V, args.steps, args.warmup); extra = {}
     if 'all steps' not in PHASES: mark('all steps')
     temp = PHASES.pop('compiled temp', None)
     print(json.dumps(dict(secs=secs, max_rss_mb=PHASES['all steps'], rss_phases_mb=PHASES,
@@ -136,6 +138,8 @@ def main():
     p.add_argument('--rounds', type=int, default=3, help='measure everything this many times, interleaved; keep the best')
     p.add_argument('--huge-pages', action='store_true',
                    help='also measure FastGRU bfloat16 and PyTorch with malloc in huge pages (glibc 2.35+)')
+    p.add_argument('--default-malloc', action='store_true',
+                   help="also measure FastGRU bfloat16 with glibc's malloc as it comes (without lean_malloc)")
     p.add_argument('--json', default=None, help='also write the results to this JSON file')
     args = p.parse_args()
     if args.rounds < 1: p.error(f'--rounds must be at least 1, got {args.rounds}')
@@ -152,6 +156,7 @@ def main():
         env = dict(os.environ, CHARLM_COMPILE_CACHE=os.path.join(caches.name, which))
         env.pop('JAX_COMPILATION_CACHE_DIR', None)
         if which.endswith('_hugepages'): env = with_huge_pages(env)
+        if which.endswith('-glibc'): env['CHARLM_MALLOC'] = 'default'
         r = subprocess.run([sys.executable, __file__, '--only', which] + sys.argv[1:], capture_output=True, text=True,
                            env=env)
         if r.returncode: return dict(error=(r.stderr.strip().splitlines() or ['failed'])[-1])
@@ -160,6 +165,7 @@ def main():
     has_torch = importlib.util.find_spec('torch') is not None
     which = ['matmul', 'trax', 'fast', 'fast_bf16'] + (['torch'] if has_torch else [])
     if args.huge_pages: which += [w + '_hugepages' for w in which if w in ('fast_bf16', 'torch')]
+    if args.default_malloc: which += ['fast_bf16-glibc']
     # rounds interleaved, so a slower spell of a shared machine slows every measurement alike;
     # each keeps its best round (fastest step, highest matmul rate)
     rounds = [{w: run(w) for w in which} for _ in range(args.rounds)]
@@ -189,9 +195,10 @@ def main():
     print(f"{'implementation':<22}{'ms/step':>9}{'chars/s':>10}{'GFLOP/s':>9}{'% matmul':>9}{'max RSS MB':>11}"
           f"{'(cache)':>8}")
     names = dict(trax='trax tl.GRU', fast='charlm_nb FastGRU', fast_bf16='FastGRU bfloat16', torch='PyTorch nn.GRU',
-                 fast_bf16_hugepages='  ... huge pages', torch_hugepages='  ... huge pages')
-    for w in ('trax', 'fast', 'fast_bf16', 'fast_bf16_hugepages', 'torch', 'torch_hugepages'):
-        if w.endswith('_hugepages') and w not in res: continue
+                 fast_bf16_hugepages='  ... huge pages', torch_hugepages='  ... huge pages',
+                 **{'fast_bf16-glibc': "  ... glibc's malloc"})
+    for w in ('trax', 'fast', 'fast_bf16', 'fast_bf16_hugepages', 'fast_bf16-glibc', 'torch', 'torch_hugepages'):
+        if (w.endswith('_hugepages') or w.endswith('-glibc')) and w not in res: continue
         if w not in res: print(f'{names[w]:<22} not measured (torch not installed: pip install torch==2.13.0)'); continue
         r = res[w]
         if 'error' in r: print(f'{names[w]:<22} failed: {r["error"]}'); continue
@@ -217,6 +224,11 @@ def main():
             print(f"huge pages: {names[w]} {hp['secs']*1e3:.0f} ms/step against {res[w]['secs']*1e3:.0f} ms without, "
                   f"{res[w]['secs'] / hp['secs']:.2f}x as fast; round by round: " + ', '.join(f'{x:.2f}x' for x in pairs)
                   + f"; page faults per step {hp['page_faults_per_step']:,.0f} against {res[w]['page_faults_per_step']:,.0f}")
+    lean, glibc = res.get('fast_bf16', {}), res.get('fast_bf16-glibc', {})
+    if 'secs' in lean and 'secs' in glibc:
+        print(f"lean_malloc: FastGRU bfloat16 max RSS {lean['max_rss_mb']:,.0f} MB, {lean['max_rss_mb_warm']:,.0f} (cache), "
+              f"{lean['secs']*1e3:.0f} ms/step; with glibc's malloc as it comes {glibc['max_rss_mb']:,.0f} MB, "
+              f"{glibc['max_rss_mb_warm']:,.0f} (cache), {glibc['secs']*1e3:.0f} ms/step")
     if args.json:
         with open(args.json, 'w') as f:
             json.dump(dict(config=vars(args), flops_per_step=flops, results=res), f, indent=2)
