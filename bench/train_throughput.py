@@ -59,6 +59,12 @@ def timed(step, steps):
     PAGE_FAULTS.append((resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults) / steps)
     return secs
 
+def machine():
+    "This machine: its CPU's name (Linux's /proc/cpuinfo), cores, Python; and today's date."
+    try: cpu = next(l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name'))
+    except (OSError, StopIteration): cpu = platform.processor() or platform.machine()
+    return dict(cpu=cpu, cores=os.cpu_count(), python=platform.python_version(), date=time.strftime('%Y-%m-%d'))
+
 def batch(B, L, V, seed=0):
     import numpy as np
     rng = np.random.default_rng(seed)
@@ -188,7 +194,8 @@ def main():
     res = {w: best(w) for w in which}
     caches.cleanup()
     flops, chars, peak = step_flops(B, L, d, n, V), B * L, res['matmul'].get('gflops')
-    print(f'machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; {platform.python_version()}')
+    here = machine()
+    print(f"machine: {here['cpu']}, {here['cores']} cores; Python {here['python']}; {here['date']}")
     print(f'model: GRULM vocab {V}, d_model {d}, {n} GRU layers; batch {B} x length {L} = {chars} characters per step')
     print(f'FLOPs per training step = 3 x [n_layers * 2*B*L*(2d)*(3d) + 2*B*L*d*V] = {flops/1e9:.1f} GFLOP')
     print(f"matmul rate (2048x2048, JAX): float32 {peak:.1f} GFLOP/s, bfloat16 {res['matmul']['gflops_bf16']:.1f} GFLOP/s")
@@ -226,11 +233,11 @@ def main():
                   + f"; page faults per step {hp['page_faults_per_step']:,.0f} against {res[w]['page_faults_per_step']:,.0f}")
     lean, glibc = res.get('fast_bf16', {}), res.get('fast_bf16-glibc', {})
     if 'secs' in lean and 'secs' in glibc:
-        print(f"lean_malloc: FastGRU bfloat16 max RSS {lean['max_rss_mb']:,.0f} MB, {lean['max_rss_mb_warm']:,.0f} (cache), "
-              f"{lean['secs']*1e3:.0f} ms/step; with glibc's malloc as it comes {glibc['max_rss_mb']:,.0f} MB, "
-              f"{glibc['max_rss_mb_warm']:,.0f} (cache), {glibc['secs']*1e3:.0f} ms/step")
+        peaks = lambda r: f"{r['max_rss_mb']:,.0f} MB" + (f", {r['max_rss_mb_warm']:,.0f} (cache)" if 'max_rss_mb_warm' in r else '')
+        print(f"lean_malloc: FastGRU bfloat16 max RSS {peaks(lean)}, {lean['secs']*1e3:.0f} ms/step; "
+              f"with glibc's malloc as it comes {peaks(glibc)}, {glibc['secs']*1e3:.0f} ms/step")
     if args.json:
         with open(args.json, 'w') as f:
-            json.dump(dict(config=vars(args), flops_per_step=flops, results=res), f, indent=2)
+            json.dump(dict(config=vars(args), machine=here, flops_per_step=flops, results=res), f, indent=2)
 
 if __name__ == '__main__': main()

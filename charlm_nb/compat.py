@@ -8,11 +8,11 @@ import contextlib, glob, importlib.abc, importlib.machinery, inspect, os, pathli
        platform, shutil, subprocess, sys, tempfile, time, types, warnings
 
 # %% auto #0
-__all__ = ['XLA_CPU_FLAGS', 'MMAP_FROM_MB', 'M_MMAP_THRESHOLD', 'COMPILE_EVENT', 'MODULE_PATCHES', 'STUB_CANDIDATES', 'gfile',
-           'QUIET_WARNINGS', 'COMPILE_CACHE_MB', 'LOAD_CHECK', 'STUBBED', 'FastInspect', 'safe_tree_unflatten',
-           'xla_started', 'lean_xla_flags', 'glibc', 'malloc_set_by_you', 'trim_after_compiles', 'lean_malloc',
-           'absent_packages', 'device_put_replicated', 'keep_sharding_on_cpu_host', 'compile_cache_dir', 'AtomicPath',
-           'atomic_writes', 'prune_compile_cache', 'cache_loads_here', 'use_compile_cache', 'install']
+__all__ = ['XLA_CPU_FLAGS', 'COMPILE_EVENT', 'MODULE_PATCHES', 'STUB_CANDIDATES', 'gfile', 'QUIET_WARNINGS', 'COMPILE_CACHE_MB',
+           'LOAD_CHECK', 'STUBBED', 'FastInspect', 'safe_tree_unflatten', 'xla_started', 'lean_xla_flags', 'glibc',
+           'trim_after_compiles', 'lean_malloc', 'absent_packages', 'device_put_replicated',
+           'keep_sharding_on_cpu_host', 'compile_cache_dir', 'AtomicPath', 'atomic_writes', 'prune_compile_cache',
+           'cache_loads_here', 'use_compile_cache', 'install']
 
 # %% ../nbs/90_compat.ipynb #84a511c4
 class FastInspect(types.ModuleType):
@@ -93,21 +93,13 @@ def lean_xla_flags(flags=XLA_CPU_FLAGS, environ=os.environ, started=None):
     return tuple(f for f in flags if f in environ.get('XLA_FLAGS', '').split())
 
 # %% ../nbs/90_compat.ipynb #a00f9230
-MMAP_FROM_MB = 1           # blocks of this size or more: a mapping of their own
-M_MMAP_THRESHOLD = -3      # mallopt's parameter for it (glibc's malloc.h)
 COMPILE_EVENT = '/jax/core/compile/backend_compile_duration'   # JAX's, after a compilation
 
 def glibc():
-    "The process's glibc (`ctypes.CDLL`), or None under another C library."
+    "The process's glibc (`ctypes.CDLL`), or None under another C library (macOS, musl)."
     if platform.system() != 'Linux' or platform.libc_ver()[0] != 'glibc': return None
     import ctypes
     return ctypes.CDLL('libc.so.6')
-
-def malloc_set_by_you(environ=os.environ):
-    "Do `environ`'s variables set glibc's malloc, or ask us to leave it alone?"
-    return (any(k.startswith('MALLOC_') for k in environ)
-            or 'glibc.malloc.' in environ.get('GLIBC_TUNABLES', '')
-            or environ.get('CHARLM_MALLOC') == 'default')
 
 
 # %% ../nbs/90_compat.ipynb #9fea6f7d
@@ -131,15 +123,12 @@ def trim_after_compiles(min_secs:float=0.2, trim=None):
 
 
 # %% ../nbs/90_compat.ipynb #232033de
-def lean_malloc(mmap_from_mb:float=MMAP_FROM_MB, environ=os.environ):
-    ("Blocks of `mmap_from_mb` or more from the system, and memory given back after "
-     "each compilation, unless `environ` sets glibc's malloc; return what it set.")
-    libc = glibc()
-    if libc is None or malloc_set_by_you(environ): return {}
-    if not libc.mallopt(M_MMAP_THRESHOLD, int(mmap_from_mb * 2**20)):
-        raise OSError(f'mallopt refused mmap_from_mb={mmap_from_mb}')
-    trim_after_compiles()
-    return dict(mmap_from_mb=mmap_from_mb, trim_after_compiles=True)
+def lean_malloc(min_secs:float=0.2, environ=os.environ):
+    ("With glibc, and unless `environ` has `CHARLM_MALLOC=default`: trim malloc's heaps "
+     "after each compilation of `min_secs` or more; return what it set.")
+    if glibc() is None or environ.get('CHARLM_MALLOC') == 'default': return {}
+    trim_after_compiles(min_secs)
+    return dict(trim_after_compiles=min_secs)
 
 
 # %% ../nbs/90_compat.ipynb #0760da1a
@@ -439,7 +428,7 @@ def _patch_jax():
 
 def install():
     ("Install the import hooks (module patches, stubs for absent packages), "
-     "the JAX patches, XLA's flags, malloc's settings and the compilation cache; "
+     "the JAX patches, XLA's flags, malloc's trimming and the compilation cache; "
      "idempotent.")
     global STUBBED
     malloc = lean_malloc()        # before JAX's first arrays
