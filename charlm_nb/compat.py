@@ -93,10 +93,10 @@ def lean_xla_flags(flags=XLA_CPU_FLAGS, environ=os.environ, started=None):
     return tuple(f for f in flags if f in environ.get('XLA_FLAGS', '').split())
 
 # %% ../nbs/90_compat.ipynb #a00f9230
-COMPILE_EVENT = '/jax/core/compile/backend_compile_duration'   # JAX's, after a compilation
+COMPILE_EVENT = '/jax/core/compile/backend_compile_duration'   # JAX's, after compiling
 
 def glibc():
-    "The process's glibc (`ctypes.CDLL`), or None under another C library (macOS, musl)."
+    "The process's glibc (`ctypes.CDLL`), or None under another C library (macOS, musl)"
     if platform.system() != 'Linux' or platform.libc_ver()[0] != 'glibc': return None
     import ctypes
     return ctypes.CDLL('libc.so.6')
@@ -116,7 +116,8 @@ def trim_after_compiles(min_secs:float=0.2, trim=None):
         trim = lambda: libc.malloc_trim(0)
     def listener(event, secs, **kwargs):
         if event == COMPILE_EVENT and secs >= min_secs: trim()
-    if _TRIMMING is not None: jax.monitoring.unregister_event_duration_listener(_TRIMMING)
+    if _TRIMMING is not None:
+        jax.monitoring.unregister_event_duration_listener(_TRIMMING)
     jax.monitoring.register_event_duration_secs_listener(listener)
     _TRIMMING = listener
     return listener
@@ -124,8 +125,8 @@ def trim_after_compiles(min_secs:float=0.2, trim=None):
 
 # %% ../nbs/90_compat.ipynb #232033de
 def lean_malloc(min_secs:float=0.2, environ=os.environ):
-    ("With glibc, and unless `environ` has `CHARLM_MALLOC=default`: trim malloc's heaps "
-     "after each compilation of `min_secs` or more; return what it set.")
+    ("With glibc, and unless `environ` has `CHARLM_MALLOC=default`: trim malloc's "
+     "heaps after each compilation of `min_secs` or more; return what it set.")
     if glibc() is None or environ.get('CHARLM_MALLOC') == 'default': return {}
     trim_after_compiles(min_secs)
     return dict(trim_after_compiles=min_secs)
