@@ -61,9 +61,14 @@ def timed(step, steps):
 
 def machine():
     "This machine: its CPU's name (Linux's /proc/cpuinfo), cores, Python; and today's date."
-    try: cpu = next(l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name'))
-    except (OSError, StopIteration): cpu = platform.processor() or platform.machine()
-    return dict(cpu=cpu, cores=os.cpu_count(), python=platform.python_version(), date=time.strftime('%Y-%m-%d'))
+    try:
+        with open('/proc/cpuinfo') as f: info = f.read().splitlines()
+        cpu = next(l.split(':', 1)[1].strip() for l in info if l.startswith('model name'))
+        have = set(next(l.split(':', 1)[1] for l in info if l.startswith('flags')).split())
+        flags = sorted(have & {'avx2', 'avx512f', 'avx512_bf16', 'amx_bf16'})
+    except (OSError, StopIteration): cpu, flags = platform.processor() or platform.machine(), []
+    return dict(cpu=cpu, flags=flags, cores=len(os.sched_getaffinity(0)), python=platform.python_version(),
+                date=time.strftime('%Y-%m-%d'))
 
 def batch(B, L, V, seed=0):
     import numpy as np
@@ -71,8 +76,11 @@ def batch(B, L, V, seed=0):
     x = rng.integers(2, V, size=(B, L)).astype(np.int32)
     return x, x, np.ones((B, L), np.float32)
 
+MALLOC = {}         # what charlm_nb.compat's lean_malloc set in this process (JAX runs)
+
 def measure_trax(gru, B, L, d, n_layers, V, steps, warmup):
     import charlm_nb.compat
+    MALLOC.update(charlm_nb.compat.install()['malloc'])
     import numpy as np
     import jax, trax
     from trax import layers as tl
@@ -133,7 +141,8 @@ def child(args):
     temp = PHASES.pop('compiled temp', None)
     print(json.dumps(dict(secs=secs, max_rss_mb=PHASES['all steps'], rss_phases_mb=PHASES,
                           **({} if temp is None else dict(compiled_temp_mb=temp)),
-                          **(dict(page_faults_per_step=PAGE_FAULTS[0]) if PAGE_FAULTS else {}), **extra)))
+                          **(dict(page_faults_per_step=PAGE_FAULTS[0]) if PAGE_FAULTS else {}),
+                          **(dict(malloc=MALLOC) if not args.only.startswith(('matmul', 'torch')) else {}), **extra)))
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
@@ -162,6 +171,7 @@ def main():
         env = dict(os.environ, CHARLM_COMPILE_CACHE=os.path.join(caches.name, which))
         env.pop('JAX_COMPILATION_CACHE_DIR', None)
         if which.endswith('_hugepages'): env = with_huge_pages(env)
+        env.pop('CHARLM_MALLOC', None)          # lean_malloc, as in every charlm_nb run, unless:
         if which.endswith('-glibc'): env['CHARLM_MALLOC'] = 'default'
         r = subprocess.run([sys.executable, __file__, '--only', which] + sys.argv[1:], capture_output=True, text=True,
                            env=env)

@@ -105,19 +105,22 @@ def glibc():
 # %% ../nbs/90_compat.ipynb #9fea6f7d
 _TRIMMING = None     # the listener `trim_after_compiles` registered
 
-def trim_after_compiles(min_secs:float=0.2, trim=None):
-    ("After each of JAX's compilations of `min_secs` or more, call `trim` (default: "
-     "glibc's `malloc_trim(0)`); replaces an earlier listener; return the new one.")
+def trim_after_compiles(min_secs:float|None=0.2, trim=None):
+    ("After each of JAX's compilations (or loads from its cache) of `min_secs` or more, "
+     "call `trim` (default: glibc's `malloc_trim(0)`); replaces an earlier listener, "
+     "which `min_secs=None` (or no glibc) only removes; return the new one.")
     global _TRIMMING
     import jax.monitoring
-    if trim is None:
+    if _TRIMMING is not None:
+        try: jax.monitoring.unregister_event_duration_listener(_TRIMMING)
+        except (AssertionError, ValueError): pass    # JAX's listeners cleared meanwhile
+        _TRIMMING = None
+    if trim is None and min_secs is not None and glibc() is not None:
         libc = glibc()
-        if libc is None: return None
         trim = lambda: libc.malloc_trim(0)
+    if min_secs is None or trim is None: return None
     def listener(event, secs, **kwargs):
         if event == COMPILE_EVENT and secs >= min_secs: trim()
-    if _TRIMMING is not None:
-        jax.monitoring.unregister_event_duration_listener(_TRIMMING)
     jax.monitoring.register_event_duration_secs_listener(listener)
     _TRIMMING = listener
     return listener
@@ -127,7 +130,9 @@ def trim_after_compiles(min_secs:float=0.2, trim=None):
 def lean_malloc(min_secs:float=0.2, environ=os.environ):
     ("With glibc, and unless `environ` has `CHARLM_MALLOC=default`: trim malloc's "
      "heaps after each compilation of `min_secs` or more; return what it set.")
-    if glibc() is None or environ.get('CHARLM_MALLOC') == 'default': return {}
+    if glibc() is None or environ.get('CHARLM_MALLOC') == 'default':
+        trim_after_compiles(None)                 # none, not even an earlier one
+        return {}
     trim_after_compiles(min_secs)
     return dict(trim_after_compiles=min_secs)
 
