@@ -106,9 +106,9 @@ def glibc():
 _TRIMMING = None     # the listener `trim_after_compiles` registered
 
 def trim_after_compiles(min_secs:float|None=0.2, trim=None):
-    ("After each of JAX's compilations (or loads from its cache) of `min_secs` or more, "
-     "call `trim` (default: glibc's `malloc_trim(0)`); replaces an earlier listener, "
-     "which `min_secs=None` (or no glibc) only removes; return the new one.")
+    ("After each of JAX's compilations (or loads from its cache) of `min_secs` or "
+     "more, call `trim` (default: glibc's `malloc_trim(0)`); replaces an earlier "
+     "listener, which `min_secs=None` (or no glibc) only removes; return the new one.")
     global _TRIMMING
     import jax.monitoring
     if _TRIMMING is not None:
