@@ -215,7 +215,7 @@ def main():
                  fast_bf16_hugepages='  ... huge pages', torch_hugepages='  ... huge pages',
                  **{'fast_bf16-glibc': "  ... glibc's malloc"})
     for w in ('trax', 'fast', 'fast_bf16', 'fast_bf16_hugepages', 'fast_bf16-glibc', 'torch', 'torch_hugepages'):
-        if (w.endswith('_hugepages') or w.endswith('-glibc')) and w not in res: continue
+        if w.endswith(('_hugepages', '-glibc')) and w not in res: continue
         if w not in res: print(f'{names[w]:<22} not measured (torch not installed: pip install torch==2.13.0)'); continue
         r = res[w]
         if 'error' in r: print(f'{names[w]:<22} failed: {r["error"]}'); continue

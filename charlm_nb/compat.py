@@ -115,9 +115,9 @@ def trim_after_compiles(min_secs:float|None=0.2, trim=None):
         try: jax.monitoring.unregister_event_duration_listener(_TRIMMING)
         except (AssertionError, ValueError): pass    # JAX's listeners cleared meanwhile
         _TRIMMING = None
-    if trim is None and min_secs is not None and glibc() is not None:
+    if trim is None and min_secs is not None:
         libc = glibc()
-        trim = lambda: libc.malloc_trim(0)
+        if libc is not None: trim = lambda: libc.malloc_trim(0)
     if min_secs is None or trim is None: return None
     def listener(event, secs, **kwargs):
         if event == COMPILE_EVENT and secs >= min_secs: trim()
@@ -437,7 +437,7 @@ def install():
      "the JAX patches, XLA's flags, malloc's trimming and the compilation cache; "
      "idempotent.")
     global STUBBED
-    malloc = lean_malloc()        # before JAX's first arrays
+    malloc = lean_malloc()        # a trim after each of JAX's compilations
     if not any(isinstance(f, _ModulePatcher) for f in sys.meta_path):
         sys.meta_path.insert(0, _ModulePatcher())
         STUBBED = absent_packages()
