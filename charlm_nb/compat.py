@@ -170,15 +170,19 @@ def private_copy(tree):
 
 # %% ../nbs/90_compat.ipynb #7502a5eb
 def _donate_unheld(m):
-    "Patch module `trax.optimizers.trainer`: the one-device step donates what it alone holds."
+    ("Patch `trax.optimizers.trainer` (`m`): the one-device step donates what it "
+     "alone holds.")
     import jax
     if hasattr(m.Trainer.one_step, '__wrapped__'): return
-    update_fn, one_step, init = m._accelerate_update_fn, m.Trainer.one_step, m.Trainer.__init__
+    update_fn, one_step = m._accelerate_update_fn, m.Trainer.one_step
+    init = m.Trainer.__init__
     @functools.wraps(update_fn)
-    def donating_update_fn(fwd_bwd, optimizer, n_devices, accelerate=True, adasum=False):
+    def donating_update_fn(fwd_bwd, optimizer, n_devices, accelerate=True,
+                           adasum=False):
         if n_devices != 1 or not accelerate or os.environ.get('CHARLM_DONATE') == 'off':
             return update_fn(fwd_bwd, optimizer, n_devices, accelerate, adasum)
-        step = jax.jit(update_fn(fwd_bwd, optimizer, 1, False, adasum), donate_argnums=0)
+        step = jax.jit(update_fn(fwd_bwd, optimizer, 1, False, adasum),
+                       donate_argnums=0)
         step.donates = True
         return step
     def tree(t): return t._accelerated_model_with_loss.weights, t._slots
