@@ -17,14 +17,16 @@ steps do not queue up), and each run counts its steps' page faults. With `--huge
 PyTorch are also measured with glibc's malloc in transparent huge pages (`GLIBC_TUNABLES=glibc.malloc.hugetlb=1`,
 glibc 2.35+), in the same rounds: a setting we tried and did not keep (the Benchmarks page). With
 `--default-malloc`, FastGRU bfloat16 is also measured with glibc's malloc as it comes (`CHARLM_MALLOC=default`):
-without `charlm_nb.compat`'s `lean_malloc`, which every run of charlm_nb has (lesson 90). JAX's compiled
+without `charlm_nb.compat`'s `lean_malloc`, which every run of charlm_nb has (lesson 90). With `--no-donate`, FastGRU
+bfloat16 is also measured with trax's one-device step as it comes (`CHARLM_DONATE=off`): without the donation of
+the weights and slots nobody else holds (lesson 90), which every run of charlm_nb has. JAX's compiled
 programs are kept on disk (charlm_nb's compilation cache,
 lesson 90): each JAX implementation starts with an empty cache, so its first round compiles, as a first run does,
 and its later rounds load the programs. Peak memory is reported for both: the first round's, and the largest of
 the later rounds'.
 
     python bench/train_throughput.py [--batch 32 --length 128 --d-model 512 --layers 2 --steps 20 --rounds 3]
-                                     [--huge-pages] [--default-malloc]
+                                     [--huge-pages] [--default-malloc] [--no-donate]
 """
 import argparse, json, os, platform, resource, subprocess, sys, time
 
@@ -77,6 +79,7 @@ def batch(B, L, V, seed=0):
     return x, x, np.ones((B, L), np.float32)
 
 MALLOC = {}         # what charlm_nb.compat's lean_malloc set in this process (JAX runs)
+DONATE = {}         # whether the trainer donated its arrays, and how often it copied them first (JAX runs)
 
 def measure_trax(gru, B, L, d, n_layers, V, steps, warmup):
     import charlm_nb.compat
@@ -99,6 +102,8 @@ def measure_trax(gru, B, L, d, n_layers, V, steps, warmup):
         loss, _ = trainer.one_step(data, rng, step=warmup + i)
         float(np.mean(np.asarray(loss)))        # read back, as charlm train's StepLosses does
     secs = timed(step, steps)
+    DONATE.update(donates=bool(getattr(trainer._accelerated_update_fn, 'donates', False)),
+                  private_copies=getattr(trainer, 'private_copies', 0))
     mark('all steps')       # then, outside the measurement: the compiled step's working memory
     try:                    # (Trax's internals, one device; nothing is lost if it fails)
         m = trainer._accelerated_model_with_loss
@@ -142,7 +147,8 @@ def child(args):
     print(json.dumps(dict(secs=secs, max_rss_mb=PHASES['all steps'], rss_phases_mb=PHASES,
                           **({} if temp is None else dict(compiled_temp_mb=temp)),
                           **(dict(page_faults_per_step=PAGE_FAULTS[0]) if PAGE_FAULTS else {}),
-                          **(dict(malloc=MALLOC) if not args.only.startswith(('matmul', 'torch')) else {}), **extra)))
+                          **(dict(malloc=MALLOC, **DONATE) if not args.only.startswith(('matmul', 'torch')) else {}),
+                          **extra)))
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
@@ -155,6 +161,8 @@ def main():
                    help='also measure FastGRU bfloat16 and PyTorch with malloc in huge pages (glibc 2.35+)')
     p.add_argument('--default-malloc', action='store_true',
                    help="also measure FastGRU bfloat16 with glibc's malloc as it comes (without lean_malloc)")
+    p.add_argument('--no-donate', action='store_true',
+                   help="also measure FastGRU bfloat16 with trax's step as it comes (without donation)")
     p.add_argument('--json', default=None, help='also write the results to this JSON file')
     args = p.parse_args()
     if args.rounds < 1: p.error(f'--rounds must be at least 1, got {args.rounds}')
@@ -173,6 +181,8 @@ def main():
         if which.endswith('_hugepages'): env = with_huge_pages(env)
         env.pop('CHARLM_MALLOC', None)          # lean_malloc, as in every charlm_nb run, unless:
         if which.endswith('-glibc'): env['CHARLM_MALLOC'] = 'default'
+        env.pop('CHARLM_DONATE', None)          # the step donates, as in every charlm_nb run, unless:
+        if which.endswith('-nodonate'): env['CHARLM_DONATE'] = 'off'
         r = subprocess.run([sys.executable, __file__, '--only', which] + sys.argv[1:], capture_output=True, text=True,
                            env=env)
         if r.returncode: return dict(error=(r.stderr.strip().splitlines() or ['failed'])[-1])
@@ -182,6 +192,7 @@ def main():
     which = ['matmul', 'trax', 'fast', 'fast_bf16'] + (['torch'] if has_torch else [])
     if args.huge_pages: which += [w + '_hugepages' for w in which if w in ('fast_bf16', 'torch')]
     if args.default_malloc: which += ['fast_bf16-glibc']
+    if args.no_donate: which += ['fast_bf16-nodonate']
     # rounds interleaved, so a slower spell of a shared machine slows every measurement alike;
     # each keeps its best round (fastest step, highest matmul rate)
     rounds = [{w: run(w) for w in which} for _ in range(args.rounds)]
@@ -213,9 +224,10 @@ def main():
           f"{'(cache)':>8}")
     names = dict(trax='trax tl.GRU', fast='charlm_nb FastGRU', fast_bf16='FastGRU bfloat16', torch='PyTorch nn.GRU',
                  fast_bf16_hugepages='  ... huge pages', torch_hugepages='  ... huge pages',
-                 **{'fast_bf16-glibc': "  ... glibc's malloc"})
-    for w in ('trax', 'fast', 'fast_bf16', 'fast_bf16_hugepages', 'fast_bf16-glibc', 'torch', 'torch_hugepages'):
-        if w.endswith(('_hugepages', '-glibc')) and w not in res: continue
+                 **{'fast_bf16-glibc': "  ... glibc's malloc", 'fast_bf16-nodonate': '  ... no donation'})
+    for w in ('trax', 'fast', 'fast_bf16', 'fast_bf16_hugepages', 'fast_bf16-glibc', 'fast_bf16-nodonate', 'torch',
+              'torch_hugepages'):
+        if w.endswith(('_hugepages', '-glibc', '-nodonate')) and w not in res: continue
         if w not in res: print(f'{names[w]:<22} not measured (torch not installed: pip install torch==2.13.0)'); continue
         r = res[w]
         if 'error' in r: print(f'{names[w]:<22} failed: {r["error"]}'); continue
@@ -246,6 +258,10 @@ def main():
         peaks = lambda r: f"{r['max_rss_mb']:,.0f} MB" + (f", {r['max_rss_mb_warm']:,.0f} (cache)" if 'max_rss_mb_warm' in r else '')
         print(f"lean_malloc: FastGRU bfloat16 max RSS {peaks(lean)}, {lean['secs']*1e3:.0f} ms/step; "
               f"with glibc's malloc as it comes {peaks(glibc)}, {glibc['secs']*1e3:.0f} ms/step")
+    kept = res.get('fast_bf16-nodonate', {})
+    if 'secs' in lean and 'secs' in kept:
+        print(f"donation: FastGRU bfloat16 max RSS {peaks(lean)}, {lean['secs']*1e3:.0f} ms/step; "
+              f"without {peaks(kept)}, {kept['secs']*1e3:.0f} ms/step")
     if args.json:
         with open(args.json, 'w') as f:
             json.dump(dict(config=vars(args), machine=here, flops_per_step=flops, results=res), f, indent=2)

@@ -4,15 +4,15 @@
 
 # %% ../nbs/90_compat.ipynb #f64701c1
 from __future__ import annotations
-import contextlib, glob, importlib.abc, importlib.machinery, inspect, os, pathlib, \
-       platform, shutil, subprocess, sys, tempfile, time, types, warnings
+import contextlib, functools, glob, importlib.abc, importlib.machinery, inspect, os, \
+       pathlib, platform, shutil, subprocess, sys, tempfile, time, types, warnings
 
 # %% auto #0
 __all__ = ['XLA_CPU_FLAGS', 'COMPILE_EVENT', 'MODULE_PATCHES', 'STUB_CANDIDATES', 'gfile', 'QUIET_WARNINGS', 'COMPILE_CACHE_MB',
            'LOAD_CHECK', 'STUBBED', 'FastInspect', 'safe_tree_unflatten', 'xla_started', 'lean_xla_flags', 'glibc',
-           'trim_after_compiles', 'lean_malloc', 'absent_packages', 'device_put_replicated',
-           'keep_sharding_on_cpu_host', 'compile_cache_dir', 'AtomicPath', 'atomic_writes', 'prune_compile_cache',
-           'cache_loads_here', 'use_compile_cache', 'install']
+           'trim_after_compiles', 'lean_malloc', 'tree_objects', 'census', 'unheld', 'private_copy', 'interrupts_after',
+           'absent_packages', 'device_put_replicated', 'keep_sharding_on_cpu_host', 'compile_cache_dir', 'AtomicPath',
+           'atomic_writes', 'prune_compile_cache', 'cache_loads_here', 'use_compile_cache', 'install']
 
 # %% ../nbs/90_compat.ipynb #84a511c4
 class FastInspect(types.ModuleType):
@@ -137,6 +137,98 @@ def lean_malloc(min_secs:float=0.2, environ=os.environ):
     return dict(trim_after_compiles=min_secs)
 
 
+# %% ../nbs/90_compat.ipynb #61d3015c
+def tree_objects(tree) -> list:
+    "Every tuple, list, dict and array of `tree`, depth first, but empty containers."
+    if not isinstance(tree, (tuple, list, dict)): return [tree]
+    out = [tree] if tree else []
+    for t in (tree.values() if isinstance(tree, dict) else tree): out += tree_objects(t)
+    return out
+
+def census(tree) -> list:
+    "(id, reference count, is an array) of each of `tree_objects(tree)`."
+    objs = tree_objects(tree)
+    return [(id(x), sys.getrefcount(x), not isinstance(x, (tuple, list, dict)))
+            for x in objs]
+
+
+# %% ../nbs/90_compat.ipynb #d904aec1
+def unheld(now:list, seen:list) -> bool:
+    ("Whether census `now` has the arrays of census `seen`, in the same places, and "
+     "no array or lasting container held by more than then.")
+    return len(now) == len(seen) and all(
+        i == j and n <= k if leaf else (i != j or n <= k)
+        for (i, n, leaf), (j, k, _) in zip(now, seen))
+
+
+# %% ../nbs/90_compat.ipynb #a41ca42e
+def private_copy(tree):
+    "`tree` with each array copied into a new buffer (nothing compiled)."
+    import jax
+    return jax.tree_util.tree_map(lambda x: jax.device_put(x, may_alias=False), tree)
+
+
+# %% ../nbs/90_compat.ipynb #67041431
+@contextlib.contextmanager
+def interrupts_after():
+    "Hold back SIGINT (Ctrl-C, a notebook's interrupt) until the block ends."
+    import signal, threading
+    old = signal.getsignal(signal.SIGINT)
+    if old is None or threading.current_thread() is not threading.main_thread():
+        yield; return                        # only the main thread has handlers
+    caught = []
+    signal.signal(signal.SIGINT, lambda sig, frame: caught.append(sig))
+    try: yield
+    finally:
+        signal.signal(signal.SIGINT, old)
+        if caught: signal.raise_signal(signal.SIGINT)    # now, to the old handler
+
+
+# %% ../nbs/90_compat.ipynb #7502a5eb
+def _donate_unheld(m):
+    ("Patch `trax.optimizers.trainer` (`m`): the one-device step donates what it "
+     "alone holds.")
+    import jax
+    if hasattr(m.Trainer.one_step, '__wrapped__'): return
+    update_fn, one_step = m._accelerate_update_fn, m.Trainer.one_step
+    @functools.wraps(update_fn)
+    def donating_update_fn(fwd_bwd, optimizer, n_devices, accelerate=True,
+                           adasum=False):
+        setting = os.environ.get('CHARLM_DONATE', 'on')
+        if setting not in ('on', 'off'):
+            raise ValueError(f"CHARLM_DONATE must be 'on' or 'off', not {setting!r}")
+        if n_devices != 1 or not accelerate or setting == 'off':
+            return update_fn(fwd_bwd, optimizer, n_devices, accelerate, adasum)
+        step = jax.jit(update_fn(fwd_bwd, optimizer, 1, False, adasum),
+                       donate_argnums=0)
+        step.donates = True
+        return step
+    def tree(t): return t._accelerated_model_with_loss.weights, t._slots
+    def in_layers(t):               # the layers hold the trainer's arrays
+        accelerated = t._accelerated_model_with_loss
+        mine = jax.tree_util.tree_leaves(accelerated.weights)
+        theirs = jax.tree_util.tree_leaves(accelerated.sublayer.weights)
+        return len(mine) == len(theirs) and all(a is b for a, b in zip(mine, theirs))
+    def own(t):                     # private copies
+        weights, t._slots = private_copy(tree(t))
+        t._optimizer.slots = t._slots
+        t._accelerated_model_with_loss.weights = weights
+        t.private_copies = getattr(t, 'private_copies', 0) + 1
+    @functools.wraps(one_step)
+    def donating_one_step(self, *args, **kwargs):
+        if not getattr(self._accelerated_update_fn, 'donates', False):
+            return one_step(self, *args, **kwargs)
+        seen = getattr(self, '_census', None)          # None before the first step
+        if seen is None or not unheld(census(tree(self)), seen) or not in_layers(self):
+            own(self)
+        with interrupts_after():    # from here, the old arrays are gone
+            out = one_step(self, *args, **kwargs)
+        self._census = census(tree(self))
+        return out
+    m._accelerate_update_fn = donating_update_fn
+    m.Trainer.one_step = donating_one_step
+
+
 # %% ../nbs/90_compat.ipynb #0760da1a
 def _after(fix):
     "A module patch that runs the module, then `fix(module)`."
@@ -158,6 +250,8 @@ MODULE_PATCHES = {'trax.layers.assert_shape': _after(_fast_inspect),  # fast imp
                   'trax.fastmath.numpy': _after(_safe_unflatten),
                   # multi-device training on CPU hosts
                   'trax.layers.acceleration': _after(_on_cpu),
+                  # the one-device step writes in place
+                  'trax.optimizers.trainer': _after(_donate_unheld),
                   # inline plots keep working
                   'trax.jaxboard': _keep_matplotlib_backend}
 
