@@ -253,15 +253,14 @@ def main():
             print(f"huge pages: {names[w]} {hp['secs']*1e3:.0f} ms/step against {res[w]['secs']*1e3:.0f} ms without, "
                   f"{res[w]['secs'] / hp['secs']:.2f}x as fast; round by round: " + ', '.join(f'{x:.2f}x' for x in pairs)
                   + f"; page faults per step {hp['page_faults_per_step']:,.0f} against {res[w]['page_faults_per_step']:,.0f}")
-    lean, glibc = res.get('fast_bf16', {}), res.get('fast_bf16-glibc', {})
-    if 'secs' in lean and 'secs' in glibc:
-        peaks = lambda r: f"{r['max_rss_mb']:,.0f} MB" + (f", {r['max_rss_mb_warm']:,.0f} (cache)" if 'max_rss_mb_warm' in r else '')
-        print(f"lean_malloc: FastGRU bfloat16 max RSS {peaks(lean)}, {lean['secs']*1e3:.0f} ms/step; "
-              f"with glibc's malloc as it comes {peaks(glibc)}, {glibc['secs']*1e3:.0f} ms/step")
-    kept = res.get('fast_bf16-nodonate', {})
-    if 'secs' in lean and 'secs' in kept:
-        print(f"donation: FastGRU bfloat16 max RSS {peaks(lean)}, {lean['secs']*1e3:.0f} ms/step; "
-              f"without {peaks(kept)}, {kept['secs']*1e3:.0f} ms/step")
+    peaks = lambda r: f"{r['max_rss_mb']:,.0f} MB" + (f", {r['max_rss_mb_warm']:,.0f} (cache)" if 'max_rss_mb_warm' in r else '')
+    ours = res.get('fast_bf16', {})
+    for what, key, other_name in (('lean_malloc', 'fast_bf16-glibc', "with glibc's malloc as it comes"),
+                                  ('donation', 'fast_bf16-nodonate', 'without')):
+        other = res.get(key, {})
+        if 'secs' in ours and 'secs' in other:
+            print(f"{what}: FastGRU bfloat16 max RSS {peaks(ours)}, {ours['secs']*1e3:.0f} ms/step; "
+                  f"{other_name} {peaks(other)}, {other['secs']*1e3:.0f} ms/step")
     if args.json:
         with open(args.json, 'w') as f:
             json.dump(dict(config=vars(args), machine=here, flops_per_step=flops, results=res), f, indent=2)
