@@ -58,8 +58,9 @@ class Snapshots:
             time.sleep(0.02)
             b = jax.tree_util.tree_leaves(self.model.weights)
             if not (a and len(a) == len(b) and all(x is y for x, y in zip(a, b))): continue
-            try: return [np.asarray(x) for x in a]        # while a step is being compiled, the layers hold
-            except Exception: continue                    # tracers, not arrays: those are refused here
+            try: return [np.asarray(x) for x in a]        # while a step runs, the layers hold its donated inputs,
+            except Exception: continue                    # deleted (lesson 90), or while it compiles, tracers:
+                                                          # those are refused here, and read again
         return None
 
     def _run(self):
