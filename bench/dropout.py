@@ -12,43 +12,37 @@ conventions, with `charlm_nb.perplexity.evaluate` on a model built in eval mode 
 each other in one process, without the compilation cache: each compiles, as a first run does.
 """
 import _uncached  # noqa: F401  (first: compiling counts, no compilation cache)
-import argparse, json, os, platform, tempfile
+import argparse, json, tempfile
 from pathlib import Path
 import numpy as np
 import charlm_nb.compat
-import jax, trax
+import jax
 from trax import layers as tl
 import charlm_nb.fast_gru  # noqa: F401  (registers 'fast_bf16')
 from charlm_nb.data import load_lines, split_lines
-from charlm_nb.model import gru_layer
+from charlm_nb.model import GRULM, init_model, set_weights
 from charlm_nb.train import train_model
 from charlm_nb.perplexity import evaluate
+from train_throughput import machine
 
 RECIPE = dict(n_layers=1, lr=0.005, warmup=50, tokens=4096, gru='fast_bf16')
 
 def dropout_GRULM(d_model:int, rate:float, mode:str='train', vocab_size:int=256):
-    "`GRULM(vocab_size, d_model, 1, gru='fast_bf16')` with `tl.Dropout(rate)` after the embedding and the GRU."
-    return tl.Serial(tl.ShiftRight(mode=mode), tl.Embedding(vocab_size, d_model),
-                     tl.Dropout(rate, mode=mode), gru_layer(RECIPE['gru'])(n_units=d_model, mode=mode),
-                     tl.Dropout(rate, mode=mode), tl.Dense(vocab_size), tl.LogSoftmax())
+    "`GRULM(vocab_size, d_model, 1, mode, 'fast_bf16')` with `tl.Dropout(rate)` after its embedding and its GRU."
+    shift, embed, gru, dense, log_softmax = GRULM(vocab_size, d_model, 1, mode, RECIPE['gru']).sublayers
+    return tl.Serial(shift, embed, tl.Dropout(rate, mode=mode), gru, tl.Dropout(rate, mode=mode),
+                     dense, log_softmax)
 
 def run(rate, minutes, d_model, lines, seed):
     with tempfile.TemporaryDirectory() as d:
         loop, losses = train_model(f'{d}/run', minutes=minutes, d_model=d_model, lines=lines, seed=seed,
                                    model_fn=lambda mode: dropout_GRULM(d_model, rate, mode),
                                    eval_every=10**9, progress=False, **RECIPE)
-    em = dropout_GRULM(d_model, rate, 'eval')
-    em.init(trax.shapes.ShapeDtype((1, 1), np.int32))
-    em.weights = jax.tree_util.tree_unflatten(jax.tree_util.tree_structure(em.weights),
-                                              jax.tree_util.tree_leaves(loop.model.weights))
+    em = set_weights(init_model(dropout_GRULM(d_model, rate, 'eval')),   # dropout off
+                     jax.tree_util.tree_leaves(loop.model.weights))
     return dict(rate=rate, steps=loop.step,
                 train_loss_last_100=float(np.mean([l for _, l in losses[-100:]])),
                 held_out=evaluate(em, lines[1]))
-
-def cpu_name() -> str:
-    "The CPU's model name (Linux), else the platform's."
-    try: return next(l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name'))
-    except (OSError, StopIteration): return platform.processor() or platform.machine()
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
@@ -73,8 +67,7 @@ def main():
                command='python bench/dropout.py ' + ' '.join(
                    [f'--minutes {args.minutes:g}', '--rates', *(f'{r:g}' for r in args.rates),
                     f'--d-model {args.d_model}']),
-               machine=dict(cpu=cpu_name(), cores=os.cpu_count(),
-                            python=platform.python_version()),
+               machine=machine(),
                runs=runs)
     if args.json: Path(args.json).write_text(json.dumps(out, indent=2) + '\n')
 
