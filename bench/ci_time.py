@@ -10,6 +10,7 @@ nothing else busy on the machine (the load average before the run is recorded).
 """
 import argparse, json, os, platform, re, subprocess, sys, tempfile, time
 from pathlib import Path
+from nbdev_test_time import settle
 
 ROOT = Path(__file__).resolve().parent.parent
 STEP = re.compile(r'^== (.+) \((\d+)s\)$', re.M)
@@ -36,9 +37,7 @@ def main():
         clone = Path(d)/'clone'
         git('clone', '-q', str(ROOT), str(clone))
         git('checkout', '-q', commit, cwd=clone)
-        for _ in range(args.settle):       # a quiet machine first (at most --settle seconds)
-            if os.getloadavg()[0] < 0.5: break
-            time.sleep(1)
+        settle(args.settle)
         load = os.getloadavg()[0]
         env = {k: v for k, v in os.environ.items() if k not in ('VIRTUAL_ENV', 'PYTHONPATH')}
         env['PATH'] = os.pathsep.join(x for x in env.get('PATH', '').split(os.pathsep)

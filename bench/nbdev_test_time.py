@@ -14,6 +14,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
+def settle(seconds:int):
+    "Wait for a quiet machine: a load average < 0.5, or at most `seconds`."
+    for _ in range(seconds):
+        if os.getloadavg()[0] < 0.5: break
+        time.sleep(1)
+
 def run_tests(cache):
     "One `nbdev_test --timing` with compiled programs kept in `cache`: seconds, exit status, per notebook."
     exe = shutil.which('nbdev_test', path=str(Path(sys.executable).parent)) or 'nbdev_test'
@@ -37,19 +43,15 @@ def main():
         p.error(f'--json: no folder {Path(args.json).parent}')
     commit = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], cwd=ROOT, capture_output=True,
                             text=True).stdout.strip()
-    def settle():     # wait for a quiet machine (at most --settle seconds)
-        for _ in range(args.settle):
-            if os.getloadavg()[0] < 0.5: break
-            time.sleep(1)
     with tempfile.TemporaryDirectory() as d:
         cache = os.path.join(d, 'jax')
-        settle()
+        settle(args.settle)
         first = run_tests(cache)
         print(f"first run (empty compilation cache): {first['seconds']:.0f} s, exit status {first['exit_status']}")
         programs = glob.glob(os.path.join(cache, '*-cache'))
         first.update(cache_programs=len(programs), cache_mb=round(sum(map(os.path.getsize, programs)) / 2**20, 1))
         print(f"the cache then holds {len(programs)} programs, {first['cache_mb']} MB")
-        settle()
+        settle(args.settle)
         later = run_tests(cache)
         print(f"later run (programs loaded): {later['seconds']:.0f} s, exit status {later['exit_status']}")
     out = dict(command='nbdev_test', commit=commit, cores=os.cpu_count(), python=platform.python_version(),
