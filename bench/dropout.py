@@ -27,10 +27,12 @@ from train_throughput import machine
 
 RECIPE = dict(n_layers=1, lr=0.005, warmup=50, tokens=4096, gru='fast_bf16')
 
-def dropout_GRULM(d_model:int, rate:float, mode:str='train', vocab_size:int=256):
-    "`GRULM(vocab_size, d_model, 1, mode, 'fast_bf16')` with `tl.Dropout(rate)` after its embedding and its GRU."
+def dropout_GRULM(d_model:int, rate:float, mode:str='train', vocab_size:int=256, shared:bool=False):
+    """`GRULM(vocab_size, d_model, 1, mode, 'fast_bf16')` with `tl.Dropout(rate)` after its embedding and its GRU;
+    `shared`: one mask per row for all its positions (variational dropout, Gal & Ghahramani 2016), not one per position."""
     shift, embed, gru, dense, log_softmax = GRULM(vocab_size, d_model, 1, mode, RECIPE['gru']).sublayers
-    return tl.Serial(shift, embed, tl.Dropout(rate, mode=mode), gru, tl.Dropout(rate, mode=mode),
+    axes = [1] if shared else None
+    return tl.Serial(shift, embed, tl.Dropout(rate, axes, mode=mode), gru, tl.Dropout(rate, axes, mode=mode),
                      dense, log_softmax)
 
 def run(rate, minutes, d_model, lines, seed):

@@ -6,6 +6,12 @@ from charlm_nb.data import load_lines, split_lines
 from charlm_nb.model import load_pretrained
 from charlm_nb.perplexity import evaluate
 
+def line_sets(split, n=1000, seed=0):
+    "The held-out lines, the `n` training lines just before them, and `n` training lines drawn at random."
+    train, held = split
+    pick = np.random.default_rng(seed).choice(len(train), n, replace=False)
+    return {'held_out': held, 'train_before': train[-n:], 'train_random': [train[i] for i in sorted(pick)]}
+
 def main():
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument('--n', type=int, default=1000, help='training lines in each sample')
@@ -13,10 +19,7 @@ def main():
     p.add_argument('--json', default=None, help='also write the results to this JSON file')
     a = p.parse_args()
     if a.n < 1: p.error(f'--n must be at least 1, got {a.n}')
-    train, held = split_lines(load_lines())
-    pick = np.random.default_rng(a.seed).choice(len(train), a.n, replace=False)
-    sets = {'held_out': held, 'train_before': train[-a.n:],
-            'train_random': [train[i] for i in sorted(pick)]}
+    sets = line_sets(split_lines(load_lines()), a.n, a.seed)
     model = load_pretrained()
     keys = ('lines', 'chars', 'token_nats', 'line_nats')
     res = {}
