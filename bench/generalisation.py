@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Seen against unseen lines over one run: what limits the held-out loss of a 20-minute model?
 
-    python bench/generalisation.py --minutes 20 [--d-model 512] [--dropout 0 [--shared-masks]] [--final-lr 0.1] [--json FILE]
+    python bench/generalisation.py --minutes 20 [--d-model 512] [--dropout 0 [--shared-masks]] [--final-lr 0.1] [--weight-decay 1e-5] [--json FILE]
 
 One run of the library's `train_model(minutes=N, model_fn=...)` with the one-layer recipe of `bench/quality.py`
 (and `bench/dropout.py`'s `GRULM` with `tl.Dropout(--dropout)` after its embedding and its GRU; rate 0 is the plain
@@ -14,11 +14,12 @@ trains on keeps falling, more time buys memory, not skill; if both level off tog
 capacity or of steps.
 """
 import _uncached  # noqa: F401  (first: compiling counts, no compilation cache)
-import argparse, json, tempfile
+import argparse, functools, json, tempfile
 from pathlib import Path
 import numpy as np
 import charlm_nb.compat  # noqa: F401  (before trax)
 import jax
+import trax.optimizers
 from charlm_nb.data import load_lines, split_lines
 from charlm_nb.model import init_model, set_weights
 from charlm_nb.train import train_model
@@ -29,8 +30,13 @@ from dropout import RECIPE, dropout_GRULM
 from held_out_difficulty import line_sets
 from train_throughput import machine
 
-def run(minutes, every, d_model, rate, shared, final_lr, lines, seed):
+ADAM = trax.optimizers.Adam
+
+def run(minutes, every, d_model, rate, shared, final_lr, weight_decay, lines, seed):
     snaps = Snapshots(every * 60)
+    # the library's `make_tasks` builds `trax.optimizers.Adam(lr, clip_grad_norm=clip)`, whose weight decay
+    # (a fraction of every weight taken off at each step, not scaled by the learning rate) defaults to 1e-5
+    trax.optimizers.Adam = functools.partial(ADAM, weight_decay_rate=weight_decay)
     def model_fn(mode):
         m = dropout_GRULM(d_model, rate, mode, shared=shared)
         if mode == 'train': snaps.start(m)      # train_model calls this right after starting its clock
@@ -62,6 +68,8 @@ def main():
     p.add_argument('--d-model', type=int, default=512, help='embedding and GRU width')
     p.add_argument('--dropout', type=float, default=0.0, help="dropout rate (bench/dropout.py's places)")
     p.add_argument('--shared-masks', action='store_true', help='one dropout mask per row, shared by its positions')
+    p.add_argument('--weight-decay', type=float, default=1e-5,
+                   help="Adam's weight decay, a fraction of each weight per step (Trax's default: 1e-5)")
     p.add_argument('--final-lr', type=float, default=0.1, help='learning rate at the end, as a fraction of the peak')
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--json', default=None, help='also write the results to this JSON file')
@@ -70,13 +78,16 @@ def main():
     if a.every_minutes <= 0: p.error(f'--every-minutes must be positive, got {a.every_minutes}')
     if not 0 <= a.dropout < 1: p.error(f'--dropout must be in [0, 1), got {a.dropout}')
     if not 0 <= a.final_lr <= 1: p.error(f'--final-lr must be in [0, 1], got {a.final_lr}')
+    if not 0 <= a.weight_decay < 0.01: p.error(f'--weight-decay must be in [0, 0.01), got {a.weight_decay}')
     if a.json and not Path(a.json).parent.is_dir(): p.error(f'--json: no folder {Path(a.json).parent}')
     command = (f'python bench/generalisation.py --minutes {a.minutes:g} --every-minutes {a.every_minutes:g} '
                f'--d-model {a.d_model} --dropout {a.dropout:g}' + (' --shared-masks' if a.shared_masks else '')
                + f' --final-lr {a.final_lr:g}'
+               + (f' --weight-decay {a.weight_decay:g}' if a.weight_decay != 1e-5 else '')
                + (f' --seed {a.seed}' if a.seed else '') + (f' --json {a.json}' if a.json else ''))
     print(f'reproduce with: {command}', flush=True)
-    r = run(a.minutes, a.every_minutes, a.d_model, a.dropout, a.shared_masks, a.final_lr, split_lines(load_lines()), a.seed)
+    r = run(a.minutes, a.every_minutes, a.d_model, a.dropout, a.shared_masks, a.final_lr, a.weight_decay,
+            split_lines(load_lines()), a.seed)
     last = r['curve'][-1]
     print(f"{r['steps']:,} steps in {r['seconds']:.0f} s ({r['useful_chars'] / r['seconds']:,.0f} useful chars/s); "
           f"final: held-out {last['held_out']:.3f}, training lines before it {last['train_before']:.3f}, "
@@ -84,7 +95,8 @@ def main():
           f"(last 100 steps) {r['train_loss_last_100']:.3f}")
     if a.json:
         out = dict(command=command, minutes=a.minutes, every_minutes=a.every_minutes, d_model=a.d_model,
-                   dropout=a.dropout, shared_masks=a.shared_masks, final_lr=a.final_lr, seed=a.seed, recipe=RECIPE, machine=machine(), **r)
+                   dropout=a.dropout, shared_masks=a.shared_masks, final_lr=a.final_lr,
+                   weight_decay=a.weight_decay, seed=a.seed, recipe=RECIPE, machine=machine(), **r)
         Path(a.json).write_text(json.dumps(out, indent=2) + '\n')
 
 if __name__ == '__main__': main()
