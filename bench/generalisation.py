@@ -12,6 +12,10 @@ model). A thread keeps a copy of the weights every `--every-minutes` of the run'
 play), and 1,000 training lines drawn at random. If the held-out loss levels off while the loss on lines the model
 trains on keeps falling, more time buys memory, not skill; if both level off together, the model is short of
 capacity or of steps.
+
+Then, for the last 10 %, 25 % and 50 % of the run, the mean of the copies taken in it (and the final weights) is
+evaluated the same way ("tail averaging", as in stochastic weight averaging): averaging weights that wander around
+a valley floor lands nearer its bottom than any one of them, at the cost of one evaluation.
 """
 import _uncached  # noqa: F401  (first: compiling counts, no compilation cache)
 import argparse, functools, json, tempfile
@@ -31,6 +35,7 @@ from held_out_difficulty import line_sets
 from train_throughput import machine
 
 ADAM = trax.optimizers.Adam
+TAILS = (0.1, 0.25, 0.5)    # tail averages: fractions of the run, decided before the first averaged run
 
 def run(minutes, every, d_model, rate, shared, final_lr, weight_decay, lines, seed):
     snaps = Snapshots(every * 60)
@@ -57,9 +62,18 @@ def run(minutes, every, d_model, rate, shared, final_lr, weight_decay, lines, se
         set_weights(em, w)
         curve.append(dict(minutes=t / 60, **{k: evaluate(em, v)['token_nats'] for k, v in sets.items()}))
         print(f"  {t / 60:6.2f} min: " + ', '.join(f'{k} {curve[-1][k]:.3f}' for k in sets), flush=True)
+    averaged = []                       # tail averaging: the mean of the copies taken in the run's last part
+    for frac in TAILS:
+        ws = [w for t, w in points if t >= (1 - frac) * seconds]
+        set_weights(em, [np.mean(xs, axis=0) for xs in zip(*ws)])
+        first = min(t for t, _ in points if t >= (1 - frac) * seconds)
+        averaged.append(dict(last_fraction=frac, copies=len(ws), from_minute=first / 60,
+                             **{k: evaluate(em, v)['token_nats'] for k, v in sets.items()}))
+        print(f"  mean of the {len(ws)} copies of the last {frac:.0%}: "
+              + ', '.join(f'{k} {averaged[-1][k]:.3f}' for k in sets), flush=True)
     useful, padded, _ = count_chars(lines[0], loop.step, dict(RECIPE, max_length=128), seed, n_dev=1)
     return dict(steps=loop.step, seconds=seconds, useful_chars=useful, padded_chars=padded,
-                train_loss_last_100=float(np.mean([l for _, l in losses[-100:]])), curve=curve)
+                train_loss_last_100=float(np.mean([l for _, l in losses[-100:]])), curve=curve, averaged=averaged)
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
