@@ -57,20 +57,20 @@ def run(minutes, every, d_model, rate, shared, final_lr, weight_decay, lines, se
     shapes = [np.shape(x) for x in final]
     points = [(t, w) for t, w in snaps.points if t < seconds - 1 and [np.shape(x) for x in w] == shapes]
     points.append((seconds, [np.asarray(x) for x in final]))
-    em, sets, curve = init_model(dropout_GRULM(d_model, rate, 'eval', shared=shared)), line_sets(lines), []
-    for t, w in points:
-        set_weights(em, w)
-        curve.append(dict(minutes=t / 60, **{k: evaluate(em, v)['token_nats'] for k, v in sets.items()}))
-        print(f"  {t / 60:6.2f} min: " + ', '.join(f'{k} {curve[-1][k]:.3f}' for k in sets), flush=True)
+    em, sets = init_model(dropout_GRULM(d_model, rate, 'eval', shared=shared)), line_sets(lines)
+    def score(weights, label):
+        "Evaluate `weights` on the three line sets; print them after `label`."
+        set_weights(em, weights)
+        nats = {k: evaluate(em, v)['token_nats'] for k, v in sets.items()}
+        print(f'  {label}: ' + ', '.join(f'{k} {x:.3f}' for k, x in nats.items()), flush=True)
+        return nats
+    curve = [dict(minutes=t / 60, **score(w, f'{t / 60:6.2f} min')) for t, w in points]
     averaged = []                       # tail averaging: the mean of the copies taken in the run's last part
     for frac in TAILS:
-        ws = [w for t, w in points if t >= (1 - frac) * seconds]
-        set_weights(em, [np.mean(xs, axis=0) for xs in zip(*ws)])
-        first = min(t for t, _ in points if t >= (1 - frac) * seconds)
-        averaged.append(dict(last_fraction=frac, copies=len(ws), from_minute=first / 60,
-                             **{k: evaluate(em, v)['token_nats'] for k, v in sets.items()}))
-        print(f"  mean of the {len(ws)} copies of the last {frac:.0%}: "
-              + ', '.join(f'{k} {averaged[-1][k]:.3f}' for k in sets), flush=True)
+        tail = [(t, w) for t, w in points if t >= (1 - frac) * seconds]     # in time order
+        mean = [np.mean(xs, axis=0) for xs in zip(*(w for _, w in tail))]
+        averaged.append(dict(last_fraction=frac, copies=len(tail), from_minute=tail[0][0] / 60,
+                             **score(mean, f'mean of the {len(tail)} copies of the last {frac:.0%}')))
     useful, padded, _ = count_chars(lines[0], loop.step, dict(RECIPE, max_length=128), seed, n_dev=1)
     return dict(steps=loop.step, seconds=seconds, useful_chars=useful, padded_chars=padded,
                 train_loss_last_100=float(np.mean([l for _, l in losses[-100:]])), curve=curve, averaged=averaged)
