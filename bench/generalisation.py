@@ -18,12 +18,11 @@ evaluated the same way ("tail averaging", as in stochastic weight averaging): av
 a valley floor lands nearer its bottom than any one of them, at the cost of one evaluation.
 """
 import _uncached  # noqa: F401  (first: compiling counts, no compilation cache)
-import argparse, functools, json, tempfile
+import argparse, json, tempfile
 from pathlib import Path
 import numpy as np
 import charlm_nb.compat  # noqa: F401  (before trax)
 import jax
-import trax.optimizers
 from charlm_nb.data import load_lines, split_lines
 from charlm_nb.model import init_model, set_weights
 from charlm_nb.train import train_model
@@ -34,14 +33,10 @@ from dropout import RECIPE, dropout_GRULM
 from held_out_difficulty import line_sets
 from train_throughput import machine
 
-ADAM = trax.optimizers.Adam
 TAILS = (0.1, 0.25, 0.5)    # tail averages: fractions of the run, decided before the first averaged run
 
 def run(minutes, every, d_model, rate, shared, final_lr, weight_decay, lines, seed):
     snaps = Snapshots(every * 60)
-    # the library's `make_tasks` builds `trax.optimizers.Adam(lr, clip_grad_norm=clip)`, whose weight decay
-    # (a fraction of every weight taken off at each step, not scaled by the learning rate) defaults to 1e-5
-    trax.optimizers.Adam = functools.partial(ADAM, weight_decay_rate=weight_decay)
     def model_fn(mode):
         m = dropout_GRULM(d_model, rate, mode, shared=shared)
         if mode == 'train': snaps.start(m)      # train_model calls this right after starting its clock
@@ -50,7 +45,7 @@ def run(minutes, every, d_model, rate, shared, final_lr, weight_decay, lines, se
         try:
             loop, losses = train_model(f'{d}/run', minutes=minutes, d_model=d_model, lines=lines, seed=seed,
                                        model_fn=model_fn, eval_every=10**9, progress=False, final_lr=final_lr,
-                                       **RECIPE)
+                                       weight_decay=weight_decay, **RECIPE)
         finally: snaps.stop()
         seconds = checkpoint_seconds(f'{d}/run')
     final = jax.tree_util.tree_leaves(loop.model.weights)
@@ -83,7 +78,7 @@ def main():
     p.add_argument('--dropout', type=float, default=0.0, help="dropout rate (bench/dropout.py's places)")
     p.add_argument('--shared-masks', action='store_true', help='one dropout mask per row, shared by its positions')
     p.add_argument('--weight-decay', type=float, default=1e-5,
-                   help="Adam's weight decay, a fraction of each weight per step (Trax's default: 1e-5)")
+                   help="fraction of each weight Adam takes off a step (train_model's weight_decay)")
     p.add_argument('--final-lr', type=float, default=0.1, help='learning rate at the end, as a fraction of the peak')
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--json', default=None, help='also write the results to this JSON file')

@@ -97,12 +97,14 @@ def lr_schedule(lr:float, warmup:int, final_lr:float, progress):
 
 # %% ../nbs/05c_loop.ipynb #35eccc66
 def make_tasks(train_stream, eval_stream, lr:float, schedule, clip:float,
-               checkpoint_every:int, n_eval_batches:int):
-    ("Trax's `TrainTask` (cross-entropy, Adam with clipping and `schedule`) "
-     "and `EvalTask` (cross-entropy, accuracy).")
+               checkpoint_every:int, n_eval_batches:int, weight_decay:float=1e-5):
+    ("Trax's `TrainTask` (cross-entropy, Adam with clipping, `weight_decay` and "
+     "`schedule`) and `EvalTask` (cross-entropy, accuracy).")
+    adam = trax.optimizers.Adam(lr, clip_grad_norm=clip,
+                                weight_decay_rate=weight_decay)
     train = training.TrainTask(labeled_data=train_stream,
                                loss_layer=tl.CrossEntropyLoss(),
-                               optimizer=trax.optimizers.Adam(lr, clip_grad_norm=clip),
+                               optimizer=adam,
                                lr_schedule=schedule,
                                n_steps_per_checkpoint=checkpoint_every)
     evals = training.EvalTask(labeled_data=eval_stream,
@@ -116,7 +118,8 @@ def _memory_bytes(): return os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAG
 
 def check_settings(steps, minutes, batching, batch_size, tokens, max_length, lr, warmup,
                    final_lr, clip, eval_every, n_eval_batches, checkpoint_every, n_eval,
-                   seed=0, vocab_size=256, d_model=1, n_layers=1, n_devices:int=1):
+                   seed=0, vocab_size=256, d_model=1, n_layers=1, n_devices:int=1,
+                   weight_decay=0.0):
     "A `ValueError` naming the first of `train_model`'s settings that is not valid."
     check_counts(steps=steps, batch_size=batch_size, tokens=tokens,
                  max_length=max_length, eval_every=eval_every,
@@ -130,6 +133,10 @@ def check_settings(steps, minutes, batching, batch_size, tokens, max_length, lr,
             raise ValueError(f'{name} must be a positive number, got {v!r}')
     if not 0 <= final_lr <= 1:
         raise ValueError(f'final_lr must be a fraction of lr in 0..1, got {final_lr}')
+    if (isinstance(weight_decay, bool) or not isinstance(weight_decay, numbers.Real)
+            or not 0 <= weight_decay < 1):
+        raise ValueError(f'weight_decay must be a fraction in 0..1 (below 1), '
+                         f'got {weight_decay!r}')
     if (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))
             or not 0 <= seed < 2**32):
         raise ValueError(f'seed must be a whole number in 0..2**32-1, got {seed!r}')

@@ -53,7 +53,7 @@ def an_object(v):
 
 # %% ../nbs/05a_run_folder.ipynb #6161c6d1
 RECIPE_KEYS = ('data', 'batching', 'batch_size', 'tokens', 'max_length', 'seed', 'lr',
-               'warmup', 'final_lr', 'clip')
+               'warmup', 'final_lr', 'clip', 'weight_decay')
 
 def fingerprint(lines) -> str:
     "SHA-256 over `lines`, one per line: which text a run trains on."
@@ -64,7 +64,8 @@ def _plain(v): return v.item() if hasattr(v, 'item') else v   # NumPy → JSON
 def recipe_of(train_lines, batching, batch_size, tokens, max_length, seed, lr,
               **schedule) -> dict:
     ("What a resumed run must keep: the training lines' fingerprint, how they are "
-     "batched, the learning rate and its `schedule` (warmup, final_lr, clip).")
+     "batched, the learning rate and its `schedule` (warmup, final_lr, clip, "
+     "weight_decay).")
     return dict(data=fingerprint(train_lines), batching=batching, batch_size=batch_size,
                 tokens=tokens if batching in ('length', 'pack') else None,
                 max_length=max_length, seed=seed, lr=_plain(lr),

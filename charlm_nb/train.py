@@ -95,6 +95,7 @@ def train_model(
     warmup:int=200,                 # steps of linear warm-up
     final_lr:float=0.1,             # learning rate at the end, as a fraction of `lr`
     clip:float=1.0,                 # gradient-norm clipping
+    weight_decay:float=1e-5,        # fraction of every weight Adam takes off a step
     # a text file or folder of .txt files (default: the Shakespeare corpus)
     data=None,
     # a character outside 2..255 in the text: 'strict' (an error) or 'replace' (by '?')
@@ -120,7 +121,8 @@ def train_model(
     n_dev = jax.local_device_count()
     check_settings(steps=steps, minutes=minutes, batching=batching,
                    batch_size=batch_size, tokens=tokens, max_length=max_length, lr=lr,
-                   warmup=warmup, final_lr=final_lr, clip=clip, eval_every=eval_every,
+                   warmup=warmup, final_lr=final_lr, clip=clip,
+                   weight_decay=weight_decay, eval_every=eval_every,
                    n_eval_batches=n_eval_batches, checkpoint_every=checkpoint_every,
                    n_eval=n_eval, seed=seed, vocab_size=vocab_size, d_model=d_model,
                    n_layers=n_layers, n_devices=n_dev)
@@ -155,7 +157,8 @@ def train_model(
         model = (model_fn('train') if model_fn
                  else GRULM(vocab_size, d_model, n_layers, gru=gru))
     recipe = recipe_of(train_lines, batching, batch_size, tokens, max_length, seed, lr,
-                       warmup=warmup, final_lr=final_lr, clip=clip)
+                       warmup=warmup, final_lr=final_lr, clip=clip,
+                       weight_decay=weight_decay)
     # one trainer per folder at a time
     with contextlib.closing(lock_run_dir(output_dir)), without_data_counters():
         out = prepare_output_dir(output_dir, recipe, force, vocab_size=vocab_size,
@@ -169,7 +172,7 @@ def train_model(
         # a resumed run starts the stream where the checkpoint left it
         tasks = make_tasks(stream(start) if start else train_stream, eval_stream, lr,
                            lr_schedule(lr, warmup, final_lr, progress_at), clip,
-                           checkpoint_every, n_eval_batches)
+                           checkpoint_every, n_eval_batches, weight_decay)
         last = None if budget else steps
         loop, rec = make_loop(model, tasks, out, seed,
                               eval_at=lambda s: s % eval_every == 0 or s == last,
