@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Seen against unseen lines over one run: what limits the held-out loss of a 20-minute model?
 
-    python bench/generalisation.py --minutes 20 [--d-model 512] [--dropout 0 [--shared-masks]] [--final-lr 0.1] [--weight-decay 1e-5] [--json FILE]
+    python bench/generalisation.py --minutes 20 [--d-model 512] [--dropout 0 [--shared-masks]] [--final-lr 0.1] [--weight-decay 1e-5] [--tokens 4096] [--lr 0.005] [--json FILE]
 
 One run of the library's `train_model(minutes=N, model_fn=...)` with the one-layer recipe of `bench/quality.py`
 (and `bench/dropout.py`'s `GRULM` with `tl.Dropout(--dropout)` after its embedding and its GRU; rate 0 is the plain
@@ -35,7 +35,7 @@ from train_throughput import machine
 
 TAILS = (0.1, 0.25, 0.5)    # tail averages: fractions of the run, decided before the first averaged run
 
-def run(minutes, every, d_model, rate, shared, final_lr, weight_decay, lines, seed):
+def run(minutes, every, d_model, rate, shared, final_lr, weight_decay, lines, seed, recipe=RECIPE):
     snaps = Snapshots(every * 60)
     def model_fn(mode):
         m = dropout_GRULM(d_model, rate, mode, shared=shared)
@@ -45,7 +45,7 @@ def run(minutes, every, d_model, rate, shared, final_lr, weight_decay, lines, se
         try:
             loop, losses = train_model(f'{d}/run', minutes=minutes, d_model=d_model, lines=lines, seed=seed,
                                        model_fn=model_fn, eval_every=10**9, progress=False, final_lr=final_lr,
-                                       weight_decay=weight_decay, **RECIPE)
+                                       weight_decay=weight_decay, **recipe)
         finally: snaps.stop()
         seconds = checkpoint_seconds(f'{d}/run')
     final = jax.tree_util.tree_leaves(loop.model.weights)
@@ -66,7 +66,7 @@ def run(minutes, every, d_model, rate, shared, final_lr, weight_decay, lines, se
         mean = [np.mean(xs, axis=0) for xs in zip(*(w for _, w in tail))]
         averaged.append(dict(last_fraction=frac, copies=len(tail), from_minute=tail[0][0] / 60,
                              **score(mean, f'mean of the {len(tail)} copies of the last {frac:.0%}')))
-    useful, padded, _ = count_chars(lines[0], loop.step, dict(RECIPE, max_length=128), seed, n_dev=1)
+    useful, padded, _ = count_chars(lines[0], loop.step, dict(recipe, max_length=128), seed, n_dev=1)
     return dict(steps=loop.step, seconds=seconds, useful_chars=useful, padded_chars=padded,
                 train_loss_last_100=float(np.mean([l for _, l in losses[-100:]])), curve=curve, averaged=averaged)
 
@@ -80,6 +80,8 @@ def main():
     p.add_argument('--weight-decay', type=float, default=1e-5,
                    help="fraction of each weight Adam takes off a step (train_model's weight_decay)")
     p.add_argument('--final-lr', type=float, default=0.1, help='learning rate at the end, as a fraction of the peak')
+    p.add_argument('--tokens', type=int, default=RECIPE['tokens'], help='slots per batch (length batches)')
+    p.add_argument('--lr', type=float, default=RECIPE['lr'], help="Adam's peak learning rate")
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--json', default=None, help='also write the results to this JSON file')
     a = p.parse_args()
@@ -88,15 +90,20 @@ def main():
     if not 0 <= a.dropout < 1: p.error(f'--dropout must be in [0, 1), got {a.dropout}')
     if not 0 <= a.final_lr <= 1: p.error(f'--final-lr must be in [0, 1], got {a.final_lr}')
     if not 0 <= a.weight_decay < 0.01: p.error(f'--weight-decay must be in [0, 0.01), got {a.weight_decay}')
+    if a.tokens < 128: p.error(f'--tokens must be at least 128 (the longest line), got {a.tokens}')
+    if not 0 < a.lr < 1: p.error(f'--lr must be in (0, 1), got {a.lr}')
     if a.json and not Path(a.json).parent.is_dir(): p.error(f'--json: no folder {Path(a.json).parent}')
     command = (f'python bench/generalisation.py --minutes {a.minutes:g} --every-minutes {a.every_minutes:g} '
                f'--d-model {a.d_model} --dropout {a.dropout:g}' + (' --shared-masks' if a.shared_masks else '')
                + f' --final-lr {a.final_lr:g}'
                + (f' --weight-decay {a.weight_decay:g}' if a.weight_decay != 1e-5 else '')
+               + (f' --tokens {a.tokens}' if a.tokens != RECIPE['tokens'] else '')
+               + (f' --lr {a.lr:g}' if a.lr != RECIPE['lr'] else '')
                + (f' --seed {a.seed}' if a.seed else '') + (f' --json {a.json}' if a.json else ''))
     print(f'reproduce with: {command}', flush=True)
+    recipe = dict(RECIPE, tokens=a.tokens, lr=a.lr)
     r = run(a.minutes, a.every_minutes, a.d_model, a.dropout, a.shared_masks, a.final_lr, a.weight_decay,
-            split_lines(load_lines()), a.seed)
+            split_lines(load_lines()), a.seed, recipe)
     last = r['curve'][-1]
     print(f"{r['steps']:,} steps in {r['seconds']:.0f} s ({r['useful_chars'] / r['seconds']:,.0f} useful chars/s); "
           f"final: held-out {last['held_out']:.3f}, training lines before it {last['train_before']:.3f}, "
@@ -105,7 +112,7 @@ def main():
     if a.json:
         out = dict(command=command, minutes=a.minutes, every_minutes=a.every_minutes, d_model=a.d_model,
                    dropout=a.dropout, shared_masks=a.shared_masks, final_lr=a.final_lr,
-                   weight_decay=a.weight_decay, seed=a.seed, recipe=RECIPE, machine=machine(), **r)
+                   weight_decay=a.weight_decay, seed=a.seed, recipe=recipe, machine=machine(), **r)
         Path(a.json).write_text(json.dumps(out, indent=2) + '\n')
 
 if __name__ == '__main__': main()
