@@ -96,7 +96,7 @@ def main():
     command = (f'python bench/generalisation.py --minutes {a.minutes:g} --every-minutes {a.every_minutes:g} '
                f'--d-model {a.d_model} --dropout {a.dropout:g}' + (' --shared-masks' if a.shared_masks else '')
                + f' --final-lr {a.final_lr:g}'
-               + (f' --weight-decay {a.weight_decay:g}' if a.weight_decay != 1e-5 else '')
+               + (f' --weight-decay {a.weight_decay:g}' if a.weight_decay != p.get_default('weight_decay') else '')
                + (f' --tokens {a.tokens}' if a.tokens != RECIPE['tokens'] else '')
                + (f' --lr {a.lr:g}' if a.lr != RECIPE['lr'] else '')
                + (f' --seed {a.seed}' if a.seed else '') + (f' --json {a.json}' if a.json else ''))
