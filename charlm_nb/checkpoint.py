@@ -131,8 +131,11 @@ def snapshot_checkpoint(d, dest, attempts:int=5) -> Path:
     for _ in range(attempts if manifest else 1):   # a save may replace files: retry
         for src in ((d, d/'.prev') if manifest else (d/'.prev',)):
             if _verified_copy(src, dest):
-                if probs: print(f'{d}: {"; ".join(probs)}: loading the previous '
-                                f'checkpoint, from .prev/', file=sys.stderr)
+                if src != d:                        # say why, as the trainer does
+                    why = ('; '.join(probs or checkpoint_problems(d))
+                           or 'it changed while being read')
+                    print(f'{d}: {why}: loading the previous checkpoint, from .prev/',
+                          file=sys.stderr)
                 return dest
     raise ValueError(f'checkpoint in {d} is truncated or corrupt: '
                      f'{"; ".join(probs or checkpoint_problems(d))}; '

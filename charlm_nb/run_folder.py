@@ -102,13 +102,17 @@ def load_config(output_dir, recipe:bool=False) -> dict:
 def prepare_output_dir(output_dir, recipe:dict|None=None, force:bool=False,
                        **config) -> Path:
     ("Create `output_dir` (or check it) and its `config.json`; an error if it holds "
-     "a model of another architecture, or trained with another `recipe` "
-     "(unless `force`).")
+     "a model (a checkpoint) of another architecture, or trained with another "
+     "`recipe` (unless `force`).")
     out = _folder(output_dir)
     arch, cfg_file = {k: int(config[k]) for k in CONFIG_KEYS}, out/'config.json'
-    old = None
-    if cfg_file.exists():
-        old = load_config(out, recipe=True)
+    old = load_config(out, recipe=True) if cfg_file.exists() else None   # checked
+    if not any((p/'model.pkl.gz').exists() for p in (out, out/'.prev')):
+        old = None             # no checkpoint saved yet: no model to keep, new settings
+    elif old is None:
+        raise ValueError(f'{out} has a checkpoint but no config.json: '
+                         f'cannot tell its architecture')
+    else:
         if diff := _differences(old, arch, CONFIG_KEYS):
             raise ValueError(f'{out} holds a model with {diff[0]}; you asked for '
                              f'{diff[1]}: use the same settings to resume, '
@@ -122,9 +126,6 @@ def prepare_output_dir(output_dir, recipe:dict|None=None, force:bool=False,
                 raise ValueError(f'{msg}: use the same settings to resume, --force to '
                                  'go on with the new ones, or another --output-dir')
             print(f'{msg}: going on with the new ones (--force)', file=sys.stderr)
-    elif (out/'model.pkl.gz').exists():
-        raise ValueError(f'{out} has a checkpoint but no config.json: '
-                         f'cannot tell its architecture')
     out.mkdir(parents=True, exist_ok=True)
     if old is None or (recipe and old.get('recipe') != recipe):
         _write_json_atomic(cfg_file, {**arch, **({'recipe': recipe} if recipe else {})})
