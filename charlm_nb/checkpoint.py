@@ -13,7 +13,7 @@ import jax.numpy as jnp
 from .model import GRULM, CONFIG_KEYS, init_model
 from .run_folder import (_write_json_atomic, load_config, CKPT_FILES,
                                   MANIFEST, FIRST_SAVE, _sha256, read_manifest,
-                                  checkpoint_problems, checkpoint_step)
+                                  checkpoint_problems, checkpoint_step, has_checkpoint)
 
 # %% auto #0
 __all__ = ['READ_FILES', 'checkpoint_seconds', 'lr_advice', 'safe_save_checkpoint', 'restore_prev', 'recover_checkpoint',
@@ -125,6 +125,7 @@ def snapshot_checkpoint(d, dest, attempts:int=5) -> Path:
     d, dest = Path(d), Path(dest)
     manifest = (d/MANIFEST).exists()
     probs = [] if manifest else set_problems(d)    # no manifest: check the files
+    why = lambda: '; '.join(probs or checkpoint_problems(d))
     if not manifest and not probs:
         for n in READ_FILES: shutil.copyfile(d/n, dest/n)
         return dest
@@ -132,13 +133,10 @@ def snapshot_checkpoint(d, dest, attempts:int=5) -> Path:
         for src in ((d, d/'.prev') if manifest else (d/'.prev',)):
             if _verified_copy(src, dest):
                 if src != d:                        # say why, as the trainer does
-                    why = ('; '.join(probs or checkpoint_problems(d))
-                           or 'it changed while being read')
-                    print(f'{d}: {why}: loading the previous checkpoint, from .prev/',
-                          file=sys.stderr)
+                    print(f'{d}: {why() or "it changed while being read"}: loading '
+                          'the previous checkpoint, from .prev/', file=sys.stderr)
                 return dest
-    raise ValueError(f'checkpoint in {d} is truncated or corrupt: '
-                     f'{"; ".join(probs or checkpoint_problems(d))}; '
+    raise ValueError(f'checkpoint in {d} is truncated or corrupt: {why()}; '
                      f'no intact earlier checkpoint in {d/".prev"} either')
 
 def load_model(output_dir, mode:str='eval', gru:str='trax'):
@@ -146,7 +144,7 @@ def load_model(output_dir, mode:str='eval', gru:str='trax'):
      "the newest intact weights), built in `mode`; reads only.")
     cfg = load_config(output_dir)
     d = Path(output_dir).expanduser()
-    if not (d/'model.pkl.gz').exists() and not (d/'.prev'/'model.pkl.gz').exists():
+    if not has_checkpoint(d):
         raise FileNotFoundError(f'no checkpoint in {d}: model.pkl.gz is missing')
     model = init_model(GRULM(**{k: cfg[k] for k in CONFIG_KEYS}, mode=mode, gru=gru))
     want = [w.shape for w in jax.tree_util.tree_leaves(model.weights)]

@@ -12,8 +12,8 @@ from .model import CONFIG_KEYS
 
 # %% auto #0
 __all__ = ['RECIPE_KEYS', 'CKPT_FILES', 'MANIFEST', 'FIRST_SAVE', 'whole', 'read_json', 'an_object', 'fingerprint', 'recipe_of',
-           'load_config', 'prepare_output_dir', 'lock_run_dir', 'read_manifest', 'checkpoint_problems',
-           'checkpoint_step']
+           'load_config', 'has_checkpoint', 'prepare_output_dir', 'lock_run_dir', 'read_manifest',
+           'checkpoint_problems', 'checkpoint_step']
 
 # %% ../nbs/05a_run_folder.ipynb #7df10d73
 def _write_json_atomic(path:Path, obj):
@@ -99,6 +99,10 @@ def load_config(output_dir, recipe:bool=False) -> dict:
     cfg = read_json(f, {k: whole(1) for k in CONFIG_KEYS}, dict(recipe=an_object))
     return cfg if recipe else {k: cfg[k] for k in CONFIG_KEYS}
 
+def has_checkpoint(d) -> bool:
+    "Does run folder `d` hold a checkpoint, current or kept in `.prev/` (lesson 5b)?"
+    return any((p/'model.pkl.gz').exists() for p in (Path(d), Path(d)/'.prev'))
+
 def prepare_output_dir(output_dir, recipe:dict|None=None, force:bool=False,
                        **config) -> Path:
     ("Create `output_dir` (or check it) and its `config.json`; an error if it holds "
@@ -107,7 +111,7 @@ def prepare_output_dir(output_dir, recipe:dict|None=None, force:bool=False,
     out = _folder(output_dir)
     arch, cfg_file = {k: int(config[k]) for k in CONFIG_KEYS}, out/'config.json'
     old = load_config(out, recipe=True) if cfg_file.exists() else None   # checked
-    if not any((p/'model.pkl.gz').exists() for p in (out, out/'.prev')):
+    if not has_checkpoint(out):
         old = None             # no checkpoint saved yet: no model to keep, new settings
     elif old is None:
         raise ValueError(f'{out} has a checkpoint but no config.json: '
