@@ -9,7 +9,8 @@ from fastcore.docments import docments
 
 
 # %% auto #0
-__all__ = ['USER_ERRORS', 'TRAIN_STOPPED', 'add_options', 'evaluate_cmd', 'sample_cmd', 'parser', 'remembering_sigint', 'main']
+__all__ = ['USER_ERRORS', 'LOWER', 'TRAIN_STOPPED', 'add_options', 'evaluate_cmd', 'sample_cmd', 'parser', 'remembering_sigint',
+           'main']
 
 # %% ../nbs/08_cli.ipynb #bb22b599
 _TYPES = dict(int=int, float=float, str=str, bool=bool)
@@ -96,14 +97,20 @@ def sample_cmd(
     seed:int|None=None,     # random seed (default: a new one each run)
     gru:str='trax'):        # GRU layer: 'trax', 'fast' or 'fast_bf16' (lesson 10)
     "Generate text from a trained model, printed as it is produced."
-    from charlm_nb.sampling import sample_stream, _encode_prefix
-    # a prefix the model cannot read: error before loading
+    from charlm_nb.sampling import sample_stream, _encode_prefix, _check_sampling_args
+    # bad settings, or a prefix the model cannot read: an error before anything
+    _check_sampling_args(num_chars, temperature, 1)
+    if bad := next(((i, c) for i, c in enumerate(prefix) if not 2 <= ord(c) <= 255),
+                   None):
+        raise ValueError(f'--prefix: character {bad[1]!r} (U+{ord(bad[1]):04X}) at '
+                         f'column {bad[0] + 1} is not one the model can read (codes '
+                         f'2..255, lesson 4): leave it out')
+    try: _encode_prefix(prefix)
+    except ValueError as e: raise ValueError(f'--prefix: {e}') from None
     if prefix != prefix.lower():      # the models read lower case (lesson 4)
         print(f'note: --prefix read in lower case, as the model was trained: '
               f'{prefix.lower()!r}', file=sys.stderr)
         prefix = prefix.lower()
-    try: _encode_prefix(prefix)
-    except ValueError as e: raise ValueError(f'--prefix: {e}') from None
     if seed is not None and not 0 <= seed < 2**32:
         raise ValueError(f'--seed must be a whole number in 0..2**32-1, got {seed}')
     model = _model_for(output_dir, pretrained, gru)
@@ -148,6 +155,10 @@ def remembering_sigint(message:str=''):
     handler.pressed = False
     return handler
 
+# what to lower when a command runs out of memory
+LOWER = dict(train='--tokens (--batch-size with --batching pad), --max-length or '
+                   '--d-model', eval='--batch-size')
+
 # training: a Ctrl-C before its own handler is in place (loading, compiling)
 TRAIN_STOPPED = ('interrupted; run the same command to continue from the last '
                  'checkpoint, if there is one')
@@ -169,6 +180,12 @@ def main(argv=None) -> int:
             e = f'{e} (writing in --output-dir {where})'
         print(f'charlm {a.command}: error: {e}', file=sys.stderr)
         return 2
+    except Exception as e:         # out of memory (NumPy's or XLA's): say what to lower
+        if not (isinstance(e, MemoryError) or 'RESOURCE_EXHAUSTED' in str(e)): raise
+        print(f'charlm {a.command}: error: out of memory ({str(e).strip()[:120]})'
+              + (f'; lower {LOWER[a.command]}' if a.command in LOWER else ''),
+              file=sys.stderr)
+        return 2
     except KeyboardInterrupt as e:
         # the whole process is ours: a further Ctrl-C while it ends changes nothing
         if argv is None: signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -176,3 +193,8 @@ def main(argv=None) -> int:
         print(f'charlm {a.command}: {msg}', file=sys.stderr)
         return 130
 
+
+# %% ../nbs/08_cli.ipynb #7b81652e
+if (__name__ == '__main__'
+        and getattr(globals().get('__spec__'), 'name', None) == 'charlm_nb.cli'):
+    sys.exit(main())

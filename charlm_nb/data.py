@@ -107,10 +107,14 @@ def load_lines(data:str|Path|None=None, lowercase:bool=True,
     for f in text_files(data, cache):
         try: text = f.read_text(encoding='utf-8-sig')
         except UnicodeDecodeError as e:
-            byte = e.object[e.start:e.start + 1]
-            raise ValueError(f'{f}: not UTF-8 text (byte {e.start} is {byte!r}); '
-                             'save it as UTF-8') from None
-        for n, l in enumerate(text.splitlines(), 1):
+            before = e.object[:e.start]
+            line, col = before.count(b'\n') + 1, e.start - before.rfind(b'\n')
+            raise ValueError(f'{f}, line {line}, column {col}: not UTF-8 text (byte '
+                             f'{e.object[e.start:e.start + 1]!r}); save it as UTF-8'
+                             ) from None
+        # read_text made every \r\n and \r a \n: the lines an editor numbers
+        # (str.splitlines would also split at a form feed, \x1c..\x1e, \x85, U+2028/9)
+        for n, l in enumerate(text.split('\n'), 1):
             if l := l.strip():
                 l = l.lower() if lowercase else l
                 lines.append(_checked(l, f'{f}, line {n}', errors))

@@ -16,8 +16,8 @@ from .model import GRULM
 from .run_folder import recipe_of, prepare_output_dir, lock_run_dir, _folder
 from .checkpoint import (recover_checkpoint, checkpoint_seconds,
                                   safe_save_checkpoint)
-from .loop import (check_settings, check_data, lr_schedule, make_tasks,
-                            StopTraining,
+from .loop import (check_settings, check_batch_memory, check_data,
+                            lr_schedule, make_tasks, StopTraining,
                             StepLosses, deferred_sigint, without_data_counters)
 
 # %% auto #0
@@ -126,6 +126,8 @@ def train_model(
                    n_eval_batches=n_eval_batches, checkpoint_every=checkpoint_every,
                    n_eval=n_eval, seed=seed, vocab_size=vocab_size, d_model=d_model,
                    n_layers=n_layers, n_devices=n_dev)
+    check_batch_memory(batching, batch_size, tokens, max_length, d_model, n_layers,
+                       vocab_size)
     _folder(output_dir)                            # a path, and not a file
     if not str(output_dir).strip():
         raise ValueError(f'output_dir must name a folder, got {output_dir!r}')
