@@ -4,13 +4,13 @@
 
 # %% ../nbs/08_cli.ipynb #77c8b4bc
 from __future__ import annotations
-import argparse, inspect, signal, sys
+import argparse, inspect, re, signal, sys
 from fastcore.docments import docments
 
 
 # %% auto #0
-__all__ = ['USER_ERRORS', 'LOWER', 'TRAIN_STOPPED', 'add_options', 'evaluate_cmd', 'sample_cmd', 'parser', 'remembering_sigint',
-           'main']
+__all__ = ['USER_ERRORS', 'LOWER', 'TRAIN_STOPPED', 'cli_text', 'add_options', 'evaluate_cmd', 'sample_cmd', 'HelpFormatter',
+           'parser', 'remembering_sigint', 'main']
 
 # %% ../nbs/08_cli.ipynb #bb22b599
 _TYPES = dict(int=int, float=float, str=str, bool=bool)
@@ -23,20 +23,27 @@ def _type_of(anno) -> type:
              if n not in ('None', 'NoneType', '', str(inspect.Parameter.empty))]
     return _TYPES.get(names[0], str) if names else str
 
+def cli_text(text:str|None, params=()) -> str:
+    ("A docstring or comment as the command line says it: a parameter of `params` in "
+     "backticks is its option, other code loses its backticks, '; return …' goes.")
+    text = re.sub(r';\s*return\b.*', '.', text or '', flags=re.S)
+    return re.sub(r'`([^`]*)`', lambda m: ('--' + m[1].replace('_', '-')
+                                          if m[1] in params else m[1]), text)
+
 def add_options(parser, func, skip=()) -> argparse.ArgumentParser:
     ("Add an option to `parser` for each parameter of `func` (but `skip`): "
      "name, type, default and help from its signature.")
-    for name, d in docments(func, full=True).items():
+    docs = docments(func, full=True)
+    for name, d in docs.items():
         if name in skip or name == 'return': continue
         flag, typ = '--' + name.replace('_', '-'), _type_of(d['anno'])
-        required = d['default'] is inspect.Parameter.empty
+        required, about = d['default'] is inspect.Parameter.empty, cli_text(d['docment'], docs)
         if typ is bool and not required:
             parser.add_argument(flag, action=argparse.BooleanOptionalAction,
-                                default=d['default'], help=d['docment'])
+                                default=d['default'], help=about)
         else:
             parser.add_argument(flag, type=typ, required=required,
-                                default=None if required else d['default'],
-                                help=d['docment'])
+                                default=None if required else d['default'], help=about)
     return parser
 
 # %% ../nbs/08_cli.ipynb #204c059f
@@ -126,6 +133,13 @@ def sample_cmd(
     finally: sys.stdout.write('\n'); sys.stdout.flush()
 
 # %% ../nbs/08_cli.ipynb #6dc30853
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    "Each option's help ends with its default, unless it has none or says it already."
+    def _get_help_string(self, action):
+        h = action.help or ''
+        if action.default is None or '(default' in h or '%(default)' in h: return h
+        return super()._get_help_string(action)
+
 def parser() -> argparse.ArgumentParser:
     ("The `charlm` command line: sub-commands and their options, "
      "generated from the functions' signatures.")
@@ -140,9 +154,9 @@ def parser() -> argparse.ArgumentParser:
             ('eval', evaluate_cmd, (), 'held-out log-perplexity of a trained model, '
                                        'both conventions, and bits/char'),
             ('sample', sample_cmd, (), 'generate text, printed as it is produced')]:
-        s = sub.add_parser(name, help=about, description=func.__doc__,
-                           allow_abbrev=False,
-                           formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        s = sub.add_parser(name, help=about, allow_abbrev=False,
+                           description=cli_text(func.__doc__, docments(func)),
+                           formatter_class=HelpFormatter)
         add_options(s, func, skip).set_defaults(func=func, skip=skip)
     return p
 

@@ -80,13 +80,14 @@ def train_model(
     # folder for checkpoints and config.json (a rerun resumes from it)
     output_dir,
     steps:int=1000,                 # total training steps for this folder
-    # train for this wall-clock budget instead of `steps`
+    # train until this folder holds this many minutes of training (over all its runs),
+    # instead of `steps`
     minutes:float|None=None,
     # 'length': rows of similar length (`length_batches`); 'pad': the course's;
     # 'pack': several lines per row (`packed_batches`, lesson 10b; gru 'fast')
     batching:str='length',
     batch_size:int=32,              # lines per batch ('pad'; and evaluation batches)
-    tokens:int=2048,                # slots per batch ('length')
+    tokens:int=2048,                # slots per batch ('length', 'pack')
     # longest line, in characters + EOS; longer lines are skipped
     max_length:int=128,
     d_model:int=512,                # embedding and GRU width
