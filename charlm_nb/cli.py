@@ -37,7 +37,8 @@ def add_options(parser, func, skip=()) -> argparse.ArgumentParser:
     for name, d in docs.items():
         if name in skip or name == 'return': continue
         flag, typ = '--' + name.replace('_', '-'), _type_of(d['anno'])
-        required, about = d['default'] is inspect.Parameter.empty, cli_text(d['docment'], docs)
+        required = d['default'] is inspect.Parameter.empty
+        about = cli_text(d['docment'], docs)
         if typ is bool and not required:
             parser.add_argument(flag, action=argparse.BooleanOptionalAction,
                                 default=d['default'], help=about)
