@@ -66,14 +66,19 @@ def recipe_of(train_lines, batching, batch_size, tokens, max_length, seed, lr,
     ("What a resumed run must keep: the training lines' fingerprint, how they are "
      "batched, the learning rate and its `schedule` (warmup, final_lr, clip, "
      "weight_decay).")
-    return dict(data=fingerprint(train_lines), batching=batching, batch_size=batch_size,
+    # a size the batching does not train with is None ('length' and 'pack' use
+    # batch_size for evaluation batches only)
+    return dict(data=fingerprint(train_lines), batching=batching,
+                batch_size=batch_size if batching == 'pad' else None,
                 tokens=tokens if batching in ('length', 'pack') else None,
                 max_length=max_length, seed=seed, lr=_plain(lr),
                 **{k: _plain(v) for k, v in schedule.items()})
 
 def _differences(old:dict, new:dict, keys):
-    "`old`'s and `new`'s values where they differ, as two strings `k=v, ...` (or None)."
-    ks = [k for k in keys if k in old and k in new and old[k] != new[k]]
+    ("`old`'s and `new`'s values where they differ, as two strings `k=v, ...` (or "
+     "None); a setting `new` does not use (None) differs from nothing.")
+    ks = [k for k in keys if k in old and k in new and new[k] is not None
+          and old[k] != new[k]]
     show = lambda d: ', '.join(f'{k}={str(d[k])[:12] if k == "data" else d[k]}'
                                for k in ks)
     return (show(old), show(new)) if ks else None
