@@ -181,7 +181,11 @@ TRAIN_STOPPED = ('interrupted; run the same command to continue from the last '
 def main(argv=None) -> int:
     ("Entry point of the `charlm` console script (`argv`: the arguments, "
      "default the command line's).")
-    a = parser().parse_args(argv)
+    # a Ctrl-C while the command starts (importing JAX and Trax): one line, no traceback
+    try: a = parser().parse_args(argv)
+    except KeyboardInterrupt:
+        print('charlm: interrupted while starting', file=sys.stderr)
+        return 130
     # the whole process is ours: a Ctrl-C is remembered from the start (training's
     # loop then stops at its first step; sampling at its next character)
     if argv is None:
