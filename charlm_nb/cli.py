@@ -9,8 +9,8 @@ from fastcore.docments import docments
 
 
 # %% auto #0
-__all__ = ['USER_ERRORS', 'LOWER', 'TRAIN_STOPPED', 'cli_text', 'add_options', 'evaluate_cmd', 'sample_cmd', 'HelpFormatter',
-           'parser', 'remembering_sigint', 'main']
+__all__ = ['USER_ERRORS', 'LOWER', 'TRAIN_STOPPED', 'cli_text', 'as_options', 'add_options', 'evaluate_cmd', 'sample_cmd',
+           'HelpFormatter', 'parser', 'remembering_sigint', 'main']
 
 # %% ../nbs/08_cli.ipynb #bb22b599
 _TYPES = dict(int=int, float=float, str=str, bool=bool)
@@ -29,6 +29,19 @@ def cli_text(text:str|None, params=()) -> str:
     text = re.sub(r';\s*return\b.*', '.', text or '', flags=re.S)
     return re.sub(r'`([^`]*)`', lambda m: ('--' + m[1].replace('_', '-')
                                           if m[1] in params else m[1]), text)
+
+def as_options(message:str, params=()) -> str:
+    ("An error `message` as the command line says it: a parameter of `params` with an "
+     "underscore is its option, as is any that names a setting (`name must`, "
+     "`name=`, `lower name`); not `data`, whose recipe value is a fingerprint.")
+    for name in params:
+        # not inside a word, an option, a path or a quoted key ("d_model" of a file)
+        flag, edge = '--' + name.replace('_', '-'), r'(?<![\w/."-])'
+        if '_' in name: pattern = edge + name + r'(?![\w/."-])'
+        elif name == 'data': continue
+        else: pattern = rf'{edge}(?<=lower ){name}\b|{edge}{name}(?= must | ?= ?| × )'
+        message = re.sub(pattern, flag, message)
+    return message
 
 def add_options(parser, func, skip=()) -> argparse.ArgumentParser:
     ("Add an option to `parser` for each parameter of `func` (but `skip`): "
@@ -171,8 +184,8 @@ def remembering_sigint(message:str=''):
     return handler
 
 # what to lower when a command runs out of memory
-LOWER = dict(train='--tokens (--batch-size with --batching pad), --max-length or '
-                   '--d-model', eval='--batch-size')
+LOWER = dict(train='--tokens, --batch-size, --max-length, --d-model or --n-layers',
+             eval='--batch-size')
 
 # training: a Ctrl-C before its own handler is in place (loading, compiling)
 TRAIN_STOPPED = ('interrupted; run the same command to continue from the last '
@@ -197,11 +210,14 @@ def main(argv=None) -> int:
         where = kwargs.get('output_dir')       # e.g. a full disk: say where it was
         if isinstance(e, OSError) and e.errno and not e.filename and where:
             e = f'{e} (writing in --output-dir {where})'
-        print(f'charlm {a.command}: error: {e}', file=sys.stderr)
+        # the settings named as the options they are here (`max_length`: --max-length)
+        print(f'charlm {a.command}: error: {as_options(str(e), kwargs)}',
+              file=sys.stderr)
         return 2
     except Exception as e:         # out of memory (NumPy's or XLA's): say what to lower
         if not (isinstance(e, MemoryError) or 'RESOURCE_EXHAUSTED' in str(e)): raise
-        print(f'charlm {a.command}: error: out of memory ({str(e).strip()[:120]})'
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0][:120]
+        print(f'charlm {a.command}: error: out of memory ({first})'
               + (f'; lower {LOWER[a.command]}' if a.command in LOWER else ''),
               file=sys.stderr)
         return 2

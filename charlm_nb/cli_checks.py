@@ -84,8 +84,8 @@ class Refusals:
         # the options (or a call's parameters) it names, and the paths
         named = [k for k, v in args.items()
                  if re.search(rf"\b({k}|{k.replace('_', '-')})\b", msg)
-                 or (len(str(v)) > 2 and str(v) in msg
-                     and re.search('[^-+.0-9e]', str(v)))]
+                 or (len(str(v)) > 2 and re.search('[^-+.0-9e]', str(v))   # a word
+                     and re.search(rf'(?<![\w-]){re.escape(str(v))}(?![\w-])', msg))]
         first = re.sub(r'^charlm \w+: (error: )?', '', msg.strip().splitlines()[0])
         self.rows.append(dict(tried=self._show(what), status=status,
                               message=self._short(first),

@@ -83,19 +83,29 @@ def text_files(data:str|Path|None=None, cache:str|Path|None=None) -> list:
         return files
     return [p]
 
-def _checked(line:str, where:str, errors:str) -> str:
+def _checked(line:str, where:str, errors:str, indent:int=0) -> str:
     ("`line` if every character is a code in 2..255; else an error naming `where` "
-     "and the column (or, with `errors='replace'`, '?' for each).")
+     "and the column (after `indent` stripped characters), or with "
+     "`errors='replace'` '?' for each.")
     try:
         if min(line.encode('latin-1'), default=2) >= 2: return line   # the fast path
     except UnicodeEncodeError: pass
     if errors == 'replace':
         return ''.join('?' if not 2 <= ord(ch) <= 255 else ch for ch in line)
     i, ch = next((i, ch) for i, ch in enumerate(line) if not 2 <= ord(ch) <= 255)
-    raise ValueError(f'{where}, column {i + 1}: character {ch!r} (U+{ord(ch):04X}) is '
+    raise ValueError(f'{where}, column {indent + i + 1}: character {ch!r} '
+                     f'(U+{ord(ch):04X}) is '
                      f"outside the codes 2..255 a model here can read; use errors="
                      f"'replace' (--errors replace in charlm train and eval) "
                      f"to read it as '?'")
+
+def _position(raw:bytes, i:int) -> tuple:
+    ("Line and column of byte `i` of UTF-8 text `raw`, as an editor counts them: "
+     "`\\r\\n`, `\\r` or `\\n` ends a line; a column is a character.")
+    before = raw[:i]
+    start = max(before.rfind(b'\n'), before.rfind(b'\r')) + 1
+    return (len(re.findall(rb'\r\n|\r|\n', before)) + 1,
+            len(before[start:].decode('utf-8-sig', errors='replace')) + 1)
 
 def load_lines(data:str|Path|None=None, lowercase:bool=True,
                cache:str|Path|None=None, errors:str='strict') -> list:
@@ -107,17 +117,17 @@ def load_lines(data:str|Path|None=None, lowercase:bool=True,
     for f in text_files(data, cache):
         try: text = f.read_text(encoding='utf-8-sig')
         except UnicodeDecodeError as e:
-            before = e.object[:e.start]
-            line, col = before.count(b'\n') + 1, e.start - before.rfind(b'\n')
+            line, col = _position(e.object, e.start)
             raise ValueError(f'{f}, line {line}, column {col}: not UTF-8 text (byte '
                              f'{e.object[e.start:e.start + 1]!r}); save it as UTF-8'
                              ) from None
-        # read_text made every \r\n and \r a \n: the lines an editor numbers
-        # (str.splitlines would also split at a form feed, \x1c..\x1e, \x85, U+2028/9)
+        # read_text made every \r\n and \r a \n: the lines an editor numbers (str.
+        # splitlines would also split at \x0b, \x0c, \x1c..\x1e, \x85, U+2028/9)
         for n, l in enumerate(text.split('\n'), 1):
-            if l := l.strip():
-                l = l.lower() if lowercase else l
-                lines.append(_checked(l, f'{f}, line {n}', errors))
+            if s := l.strip():
+                s = s.lower() if lowercase else s
+                lines.append(_checked(s, f'{f}, line {n}', errors,
+                                      indent=len(l) - len(l.lstrip())))
     if not lines:
         raise ValueError(f'no text in {data or "the corpus"}: every line is empty')
     return lines

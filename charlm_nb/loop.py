@@ -18,7 +18,7 @@ from .checkpoint import restore_prev, checkpoint_step, lr_advice
 
 # %% auto #0
 __all__ = ['without_data_counters', 'drop_checkpoint', 'StopTraining', 'StepLosses', 'deferred_sigint', 'lr_schedule',
-           'make_tasks', 'check_settings', 'check_batch_memory', 'check_data']
+           'make_tasks', 'check_settings', 'check_data', 'check_batch_memory']
 
 # %% ../nbs/05c_loop.ipynb #c2485bb1
 @contextlib.contextmanager
@@ -156,26 +156,6 @@ def check_settings(steps, minutes, batching, batch_size, tokens, max_length, lr,
                          f'this machine\'s {_memory_bytes() / 2**30:.0f} GiB; '
                          f'lower d_model')
 
-# %% ../nbs/05c_loop.ipynb #f5ee8de7
-def check_batch_memory(batching, batch_size, tokens, max_length, d_model, n_layers,
-                       vocab_size=256):
-    ("A `ValueError` naming the setting to lower when one batch cannot fit in this "
-     "machine's memory, by a lower bound on a step's activations.")
-    # float32 numbers a slot: kept for the backward pass; in a forward pass only
-    floats = dict(train=4 * d_model * n_layers + vocab_size, eval=d_model + vocab_size)
-    pad = 'batch_size × max_length'
-    for step, slots, name in [
-            ('training', batch_size * max_length if batching == 'pad' else tokens,
-             pad if batching == 'pad' else 'tokens'),
-            ('evaluation', batch_size * max_length, pad)]:
-        need = 4 * slots * floats['train' if step == 'training' else 'eval']
-        if need > _memory_bytes():
-            raise ValueError(
-                f'{name} = {slots:,} slots a batch: one {step} step needs at least '
-                f'{need / 2**30:,.0f} GiB at d_model={d_model}, n_layers={n_layers}, '
-                f"more than this machine's {_memory_bytes() / 2**30:.0f} GiB; "
-                f"lower {name.replace(' × ', ' or ')}")
-
 # %% ../nbs/05c_loop.ipynb #40d4d6d0
 def check_data(lines, vocab_size:int=256) -> tuple:
     ("`lines` = `(train, held_out)` lists of lines, every character a code below "
@@ -195,3 +175,23 @@ def check_data(lines, vocab_size:int=256) -> tuple:
             raise ValueError(f'{name} line {i} holds code {top} ({chr(top)!r}), '
                              f'not below vocab_size={vocab_size}')
     return tuple(lines)
+
+# %% ../nbs/05c_loop.ipynb #f5ee8de7
+def check_batch_memory(batching, batch_size, tokens, max_length, d_model, n_layers,
+                       vocab_size=256):
+    ("A `ValueError` naming the setting to lower when one batch cannot fit in this "
+     "machine's memory, by a lower bound on a step's activations.")
+    # float32 numbers a slot: kept for the backward pass; in a forward pass only
+    floats = dict(train=4 * d_model * n_layers + vocab_size, eval=d_model + vocab_size)
+    pad = 'batch_size × max_length'
+    for step, slots, name in [
+            ('training', batch_size * max_length if batching == 'pad' else tokens,
+             pad if batching == 'pad' else 'tokens'),
+            ('evaluation', batch_size * max_length, pad)]:
+        need = 4 * slots * floats['train' if step == 'training' else 'eval']
+        if need > _memory_bytes():
+            raise ValueError(
+                f'{name} = {slots:,} slots a batch: one {step} step needs at least '
+                f'{need / 2**30:,.0f} GiB at d_model={d_model}, n_layers={n_layers}, '
+                f"more than this machine's {_memory_bytes() / 2**30:.0f} GiB; "
+                f"lower {name.replace(' × ', ' or ')}")

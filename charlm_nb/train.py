@@ -47,7 +47,7 @@ def run_loop(loop, rec, done, position, total:int, chunk=lambda: 10,
     ("Run `loop` `chunk()` steps at a time until `done()`; a progress bar at "
      "`position()` of `total`; Ctrl-C saves and stops, a second one stops at once "
      "(a `KeyboardInterrupt` saying what is on disk).")
-    from fastprogress.fastprogress import progress_bar
+    from fastprogress.fastprogress import progress_bar, ConsoleProgressBar, printing
     bar = progress_bar(range(total)) if progress else None
     if bar is not None: bar.on_iter_begin(); bar.update(0)
     stopped, d = False, loop._output_dir
@@ -71,6 +71,8 @@ def run_loop(loop, rec, done, position, total:int, chunk=lambda: 10,
             + f' in {d}; run the same command to continue') from None
     finally:
         if bar is not None: bar.on_iter_end()
+        # a text bar leaves its line open: what is printed next starts a line of its own
+        if isinstance(bar, ConsoleProgressBar) and printing(): print()
     if stopped:     # the caller prints it (the CLI: one line)
         raise KeyboardInterrupt(f'interrupted: checkpoint saved at step {loop.step} '
                                 f'in {d}; run the same command to continue')
@@ -80,11 +82,10 @@ def train_model(
     # folder for checkpoints and config.json (a rerun resumes from it)
     output_dir,
     steps:int=1000,                 # total training steps for this folder
-    # train until this folder holds this many minutes of training (over all its runs),
-    # instead of `steps`
+    # train for this many minutes in the folder (over all its runs), instead of `steps`
     minutes:float|None=None,
     # 'length': rows of similar length (`length_batches`); 'pad': the course's;
-    # 'pack': several lines per row (`packed_batches`, lesson 10b; gru 'fast')
+    # 'pack': several lines per row (`packed_batches`, lesson 10b; `gru` 'fast')
     batching:str='length',
     batch_size:int=32,              # lines per batch ('pad'; and evaluation batches)
     tokens:int=2048,                # slots per batch ('length', 'pack')
@@ -107,7 +108,7 @@ def train_model(
     eval_every:int=100,             # steps between evaluations on held-out batches
     n_eval_batches:int=4,           # held-out batches per evaluation
     checkpoint_every:int|None=None, # steps between checkpoints (default: `eval_every`)
-    # resume even if the data, batches, max_length, seed or lr (schedule) differ
+    # resume even if the data, batches, `max_length`, `seed` or `lr` (schedule) differ
     force:bool=False,
     lines:tuple|None=None,          # `(train, eval)` lines, instead of `data`
     progress:bool=True,             # show a progress bar and a summary
