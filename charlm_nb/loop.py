@@ -49,6 +49,7 @@ class StepLosses:
      "stop on a non-finite loss or on request.")
     def __init__(self, loop):
         self.loop, self.losses, self.stop_requested = loop, [], False
+        self.aborted = False                  # a second Ctrl-C (`deferred_sigint`)
         run_one_step = loop._run_one_step
         def _run_one_step(task_index, task_changed):
             loss, stats = run_one_step(task_index, task_changed)
@@ -75,7 +76,8 @@ def deferred_sigint(rec:StepLosses):
      "a second one interrupts at once.")
     if threading.current_thread() is not threading.main_thread(): yield; return
     def handler(signum, frame):
-        if rec.stop_requested: raise KeyboardInterrupt
+        if rec.stop_requested:          # remembered: NumPy may turn it into an error
+            rec.aborted = True; raise KeyboardInterrupt
         rec.stop_requested = True
         # one write, its newline included: a second Ctrl-C cannot split the line
         sys.stderr.write('\nCtrl-C: stopping after this step and saving a checkpoint '
@@ -131,6 +133,11 @@ def check_settings(steps, minutes, batching, batch_size, tokens, max_length, lr,
         if (isinstance(v, bool) or not isinstance(v, numbers.Real)
                 or not math.isfinite(v) or v <= 0):
             raise ValueError(f'{name} must be a positive number, got {v!r}')
+    # a budget beyond any run (and beyond the progress bar's counters)
+    if steps >= 2**31: raise ValueError(f'steps must be below 2**31, got {steps:,}')
+    if minutes is not None and minutes > 1e6:
+        raise ValueError(f'minutes must be at most 1,000,000 (two years), '
+                         f'got {minutes:g}')
     if not 0 <= final_lr <= 1:
         raise ValueError(f'final_lr must be a fraction of lr in 0..1, got {final_lr}')
     if (isinstance(weight_decay, bool) or not isinstance(weight_decay, numbers.Real)

@@ -85,12 +85,18 @@ def _differences(old:dict, new:dict, keys):
 
 # %% ../nbs/05a_run_folder.ipynb #57e00772
 def _folder(output_dir) -> Path:
-    "`output_dir` as a `Path`; an error if it is not a path, or names a file."
+    ("`output_dir` as a `Path`; an error if it is not a path, names a file, is a "
+     "broken link or lies in a file.")
     if not isinstance(output_dir, (str, os.PathLike)):
         raise ValueError(f'output_dir must name a folder, got {output_dir!r}')
     d = Path(output_dir).expanduser()
     if d.exists() and not d.is_dir():
         raise NotADirectoryError(f'--output-dir {d} is a file, not a folder')
+    if d.is_symlink() and not d.exists():
+        raise FileNotFoundError(f'--output-dir {d} is a link to {os.readlink(d)}, '
+                                'which does not exist')
+    if f := next((p for p in d.parents if p.exists() and not p.is_dir()), None):
+        raise NotADirectoryError(f'--output-dir {d} lies in {f}, a file, not a folder')
     return d
 
 def load_config(output_dir, recipe:bool=False) -> dict:

@@ -62,7 +62,10 @@ def run_loop(loop, rec, done, position, total:int, chunk=lambda: 10,
             except StopTraining:
                 with _quiet(): loop.save_checkpoint('model')
                 stopped = True
-    except KeyboardInterrupt:    # a second Ctrl-C, maybe in a save: what is on disk?
+    # a second Ctrl-C, maybe in a save: what is on disk? (Landing while NumPy converts
+    # a JAX array, it becomes a ValueError: the handler remembers it, `rec.aborted`)
+    except (KeyboardInterrupt, Exception) as e:
+        if not (isinstance(e, KeyboardInterrupt) or rec.aborted): raise
         with contextlib.redirect_stderr(io.StringIO()): kept = recover_checkpoint(d)
         raise KeyboardInterrupt(
             f'stopped at once (second Ctrl-C) at step {loop.step}: '
