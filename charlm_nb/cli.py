@@ -23,12 +23,14 @@ def _type_of(anno) -> type:
              if n not in ('None', 'NoneType', '', str(inspect.Parameter.empty))]
     return _TYPES.get(names[0], str) if names else str
 
+def _flag(name:str) -> str: return '--' + name.replace('_', '-')   # d_model: --d-model
+
 def cli_text(text:str|None, params=()) -> str:
     ("A docstring or comment as the command line says it: a parameter of `params` in "
      "backticks is its option, other code loses its backticks, '; return …' goes.")
     text = re.sub(r';\s*return\b.*', '.', text or '', flags=re.S)
-    return re.sub(r'`([^`]*)`', lambda m: ('--' + m[1].replace('_', '-')
-                                          if m[1] in params else m[1]), text)
+    return re.sub(r'`([^`]*)`',
+                  lambda m: _flag(m[1]) if m[1] in params else m[1], text)
 
 def as_options(message:str, params=()) -> str:
     ("An error `message` as the command line says it: a parameter of `params` with an "
@@ -36,11 +38,11 @@ def as_options(message:str, params=()) -> str:
      "`name=`, `lower name`); not `data`, whose recipe value is a fingerprint.")
     for name in params:
         # not inside a word, an option, a path or a quoted key ("d_model" of a file)
-        flag, edge = '--' + name.replace('_', '-'), r'(?<![\w/."-])'
+        edge = r'(?<![\w/."-])'
         if '_' in name: pattern = edge + name + r'(?![\w/."-])'
         elif name == 'data': continue
         else: pattern = rf'{edge}(?<=lower ){name}\b|{edge}{name}(?= must | ?= ?| × )'
-        message = re.sub(pattern, flag, message)
+        message = re.sub(pattern, _flag(name), message)
     return message
 
 def add_options(parser, func, skip=()) -> argparse.ArgumentParser:
@@ -49,7 +51,7 @@ def add_options(parser, func, skip=()) -> argparse.ArgumentParser:
     docs = docments(func, full=True)
     for name, d in docs.items():
         if name in skip or name == 'return': continue
-        flag, typ = '--' + name.replace('_', '-'), _type_of(d['anno'])
+        flag, typ = _flag(name), _type_of(d['anno'])
         required = d['default'] is inspect.Parameter.empty
         about = cli_text(d['docment'], docs)
         if typ is bool and not required:
@@ -119,13 +121,14 @@ def sample_cmd(
     gru:str='trax'):        # GRU layer: 'trax', 'fast' or 'fast_bf16' (lesson 10)
     "Generate text from a trained model, printed as it is produced."
     from charlm_nb.sampling import sample_stream, _encode_prefix, _check_sampling_args
+    from charlm_nb.data import _unreadable
     # bad settings, or a prefix the model cannot read: an error before anything
     _check_sampling_args(num_chars, temperature, 1)
-    if bad := next(((i, c) for i, c in enumerate(prefix) if not 2 <= ord(c) <= 255),
-                   None):
-        raise ValueError(f'--prefix: character {bad[1]!r} (U+{ord(bad[1]):04X}) at '
-                         f'column {bad[0] + 1} is not one the model can read (codes '
-                         f'2..255, lesson 4): leave it out')
+    if bad := _unreadable(prefix):
+        col, ch = bad
+        raise ValueError(f'--prefix: character {ch!r} (U+{ord(ch):04X}) at column '
+                         f'{col} is not one the model can read (codes 2..255, '
+                         f'lesson 4): leave it out')
     try: _encode_prefix(prefix)
     except ValueError as e: raise ValueError(f'--prefix: {e}') from None
     if prefix != prefix.lower():      # the models read lower case (lesson 4)
@@ -180,8 +183,8 @@ def remembering_sigint(message:str=''):
      "Ctrl-C in its `pressed`: JAX can swallow the exception, so the work checks.")
     def handler(signum, frame):
         handler.pressed = True
-        raise KeyboardInterrupt(message)
-    handler.pressed = False
+        raise KeyboardInterrupt(handler.message)
+    handler.pressed, handler.message = False, message
     return handler
 
 # what to lower when a command runs out of memory
@@ -198,16 +201,12 @@ def main(argv=None) -> int:
     # the whole process is ours: a Ctrl-C is remembered from the start, even one that
     # JAX swallows while it loads (training's loop then stops at its first step;
     # sampling at its next character); while starting, it is one line, no traceback
-    if argv is None: signal.signal(signal.SIGINT, remembering_sigint())
+    if argv is None: signal.signal(signal.SIGINT, handler := remembering_sigint())
     try: a = parser().parse_args(argv)
     except KeyboardInterrupt:
         print('charlm: interrupted while starting', file=sys.stderr)
         return 130
-    if argv is None:
-        pressed = getattr(signal.getsignal(signal.SIGINT), 'pressed', False)
-        handler = remembering_sigint(TRAIN_STOPPED if a.command == 'train' else '')
-        handler.pressed = pressed
-        signal.signal(signal.SIGINT, handler)
+    if argv is None and a.command == 'train': handler.message = TRAIN_STOPPED
     kwargs = {k: v for k, v in vars(a).items() if k not in ('command', 'func', 'skip')}
     try: a.func(**kwargs); return 0
     except USER_ERRORS as e:

@@ -87,6 +87,11 @@ def text_files(data:str|Path|None=None, cache:str|Path|None=None) -> list:
         return files
     return [p]
 
+def _unreadable(line:str) -> tuple|None:
+    "Column (from 1) and character of `line`'s first character outside 2..255, or None."
+    return next(((i + 1, ch) for i, ch in enumerate(line) if not 2 <= ord(ch) <= 255),
+                None)
+
 def _checked(line:str, where:str, errors:str, indent:int=0) -> str:
     ("`line` if every character is a code in 2..255; else an error naming `where` "
      "and the column (after `indent` stripped characters), or with "
@@ -96,8 +101,8 @@ def _checked(line:str, where:str, errors:str, indent:int=0) -> str:
     except UnicodeEncodeError: pass
     if errors == 'replace':
         return ''.join('?' if not 2 <= ord(ch) <= 255 else ch for ch in line)
-    i, ch = next((i, ch) for i, ch in enumerate(line) if not 2 <= ord(ch) <= 255)
-    raise ValueError(f'{where}, column {indent + i + 1}: character {ch!r} '
+    col, ch = _unreadable(line)
+    raise ValueError(f'{where}, column {indent + col}: character {ch!r} '
                      f'(U+{ord(ch):04X}) is '
                      f"outside the codes 2..255 a model here can read; use errors="
                      f"'replace' (--errors replace in charlm train and eval) "
@@ -106,10 +111,8 @@ def _checked(line:str, where:str, errors:str, indent:int=0) -> str:
 def _position(raw:bytes, i:int) -> tuple:
     ("Line and column of byte `i` of UTF-8 text `raw`, as an editor counts them: "
      "`\\r\\n`, `\\r` or `\\n` ends a line; a column is a character.")
-    before = raw[:i]
-    start = max(before.rfind(b'\n'), before.rfind(b'\r')) + 1
-    return (len(re.findall(rb'\r\n|\r|\n', before)) + 1,
-            len(before[start:].decode('utf-8-sig', errors='replace')) + 1)
+    lines = re.split(rb'\r\n|\r|\n', raw[:i])
+    return len(lines), len(lines[-1].decode('utf-8-sig', errors='replace')) + 1
 
 def load_lines(data:str|Path|None=None, lowercase:bool=True,
                cache:str|Path|None=None, errors:str='strict') -> list:

@@ -188,17 +188,16 @@ def check_batch_memory(batching, batch_size, tokens, max_length, d_model, n_laye
                        vocab_size=256):
     ("A `ValueError` naming the setting to lower when one batch cannot fit in this "
      "machine's memory, by a lower bound on a step's activations.")
+    pad, memory = 'batch_size × max_length', _memory_bytes()
     # float32 numbers a slot: kept for the backward pass; in a forward pass only
-    floats = dict(train=4 * d_model * n_layers + vocab_size, eval=d_model + vocab_size)
-    pad = 'batch_size × max_length'
-    for step, slots, name in [
+    train, forward = 4 * d_model * n_layers + vocab_size, d_model + vocab_size
+    for step, slots, name, floats in [
             ('training', batch_size * max_length if batching == 'pad' else tokens,
-             pad if batching == 'pad' else 'tokens'),
-            ('evaluation', batch_size * max_length, pad)]:
-        need = 4 * slots * floats['train' if step == 'training' else 'eval']
-        if need > _memory_bytes():
+             pad if batching == 'pad' else 'tokens', train),
+            ('evaluation', batch_size * max_length, pad, forward)]:
+        if (need := 4 * slots * floats) > memory:
             raise ValueError(
                 f'{name} = {slots:,} slots a batch: one {step} step needs at least '
                 f'{need / 2**30:,.0f} GiB at d_model={d_model}, n_layers={n_layers}, '
-                f"more than this machine's {_memory_bytes() / 2**30:.0f} GiB; "
+                f"more than this machine's {memory / 2**30:.0f} GiB; "
                 f"lower {name.replace(' × ', ' or ')}")
