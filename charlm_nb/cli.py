@@ -4,7 +4,9 @@
 
 # %% ../nbs/08_cli.ipynb #77c8b4bc
 from __future__ import annotations
-import argparse, inspect, re, signal, sys
+import argparse, ast, inspect, os, re, shutil, signal, sys
+from pathlib import Path
+from typing import Literal
 from fastcore.docments import docments
 
 
@@ -23,6 +25,12 @@ def _type_of(anno) -> type:
              if n not in ('None', 'NoneType', '', str(inspect.Parameter.empty))]
     return _TYPES.get(names[0], str) if names else str
 
+def _choices(anno) -> tuple|None:
+    ("The values a `Literal[...]` annotation allows (also written as a string, "
+     "as `from __future__ import annotations` leaves it), or None.")
+    m = re.fullmatch(r'(?:typing\.)?Literal\[(.*)\]', str(anno), re.S)
+    return tuple(ast.literal_eval(f'[{m[1]}]')) if m else None
+
 def _flag(name:str) -> str: return '--' + name.replace('_', '-')   # d_model: --d-model
 
 def cli_text(text:str|None, params=()) -> str:
@@ -35,31 +43,36 @@ def cli_text(text:str|None, params=()) -> str:
 def as_options(message:str, params=()) -> str:
     ("An error `message` as the command line says it: a parameter of `params` with an "
      "underscore is its option, as is any that names a setting (`name must`, "
-     "`name=`, `lower name`); not `data`, whose recipe value is a fingerprint.")
+     "`name=`, `lower name`); `data` only in `data must`: its recipe value "
+     "(`data=…`) is a fingerprint.")
     for name in params:
         # not inside a word, an option, a path or a quoted key ("d_model" of a file)
         edge = r'(?<![\w/."-])'
         if '_' in name: pattern = edge + name + r'(?![\w/."-])'
-        elif name == 'data': continue
+        elif name == 'data': pattern = edge + r'data(?= must )'  # not data=<fingerprint>
         else: pattern = rf'{edge}(?<=lower ){name}\b|{edge}{name}(?= must | ?= ?| × )'
         message = re.sub(pattern, _flag(name), message)
     return message
 
 def add_options(parser, func, skip=()) -> argparse.ArgumentParser:
     ("Add an option to `parser` for each parameter of `func` (but `skip`): "
-     "name, type, default and help from its signature.")
+     "name, type (or choices), default and help from its signature.")
     docs = docments(func, full=True)
     for name, d in docs.items():
         if name in skip or name == 'return': continue
         flag, typ = _flag(name), _type_of(d['anno'])
         required = d['default'] is inspect.Parameter.empty
+        default = None if required else d['default']
         about = cli_text(d['docment'], docs)
         if typ is bool and not required:
             parser.add_argument(flag, action=argparse.BooleanOptionalAction,
-                                default=d['default'], help=about)
+                                default=default, help=about)
+        elif choices := _choices(d['anno']):     # Literal['trax', 'fast']: one of those
+            parser.add_argument(flag, type=type(choices[0]), choices=choices,
+                                required=required, default=default, help=about)
         else:
-            parser.add_argument(flag, type=typ, required=required,
-                                default=None if required else d['default'], help=about)
+            parser.add_argument(flag, type=typ, required=required, default=default,
+                                help=about)
     return parser
 
 # %% ../nbs/08_cli.ipynb #204c059f
@@ -84,9 +97,10 @@ def evaluate_cmd(
     data:str|None=None, # the text it was trained on (default: the Shakespeare corpus)
     n_eval:int=1000,    # number of last lines held out
     batch_size:int=64,  # lines per evaluation batch
-    gru:str='trax',     # GRU layer: 'trax', 'fast' or 'fast_bf16' (lesson 10)
+    # GRU layer: 'trax', 'fast' or 'fast_bf16' (lesson 10)
+    gru:Literal['trax', 'fast', 'fast_bf16']='trax',
     # a character outside 2..255 in the text: 'strict' (an error) or 'replace' (by '?')
-    errors:str='strict'):
+    errors:Literal['strict', 'replace']='strict'):
     ("Held-out log-perplexity of a trained model in both conventions, "
      "bits/char and perplexity.")
     from charlm_nb.data import load_lines, split_lines
@@ -118,7 +132,8 @@ def sample_cmd(
     num_chars:int=300,      # characters to generate
     temperature:float=0.8,  # 0: greedy; 1: the model's distribution
     seed:int|None=None,     # random seed (default: a new one each run)
-    gru:str='trax'):        # GRU layer: 'trax', 'fast' or 'fast_bf16' (lesson 10)
+    # GRU layer: 'trax', 'fast' or 'fast_bf16' (lesson 10)
+    gru:Literal['trax', 'fast', 'fast_bf16']='trax'):
     "Generate text from a trained model, printed as it is produced."
     from charlm_nb.sampling import sample_stream, _encode_prefix, _check_sampling_args
     from charlm_nb.data import _unreadable
@@ -207,6 +222,9 @@ def main(argv=None) -> int:
         print('charlm: interrupted while starting', file=sys.stderr)
         return 130
     if argv is None and a.command == 'train': handler.message = TRAIN_STOPPED
+    # a folder this training creates, removed again if memory runs out before it holds
+    # a checkpoint: nothing in it could be resumed
+    new_dir = a.command == 'train' and not os.path.lexists(a.output_dir)
     kwargs = {k: v for k, v in vars(a).items() if k not in ('command', 'func', 'skip')}
     try: a.func(**kwargs); return 0
     except USER_ERRORS as e:
@@ -220,8 +238,13 @@ def main(argv=None) -> int:
     except Exception as e:         # out of memory (NumPy's or XLA's): say what to lower
         if not (isinstance(e, MemoryError) or 'RESOURCE_EXHAUSTED' in str(e)): raise
         first = (str(e).strip().splitlines() or [type(e).__name__])[0][:120]
+        from charlm_nb.run_folder import has_checkpoint
+        removed = ''
+        if new_dir and Path(a.output_dir).is_dir() and not has_checkpoint(a.output_dir):
+            shutil.rmtree(a.output_dir, ignore_errors=True)
+            removed = f' (the new --output-dir {a.output_dir} is removed)'
         print(f'charlm {a.command}: error: out of memory ({first})'
-              + (f'; lower {LOWER[a.command]}' if a.command in LOWER else ''),
+              + (f'; lower {LOWER[a.command]}' if a.command in LOWER else '') + removed,
               file=sys.stderr)
         return 2
     except KeyboardInterrupt as e:

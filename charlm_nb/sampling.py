@@ -51,8 +51,10 @@ def gumbel_sample(log_probs, temperature:float=1.0, rng=None):
 def _encode_prefix(prefix:str) -> list:
     if not isinstance(prefix, str):
         raise ValueError(f'prefix must be a str, got {type(prefix).__name__}')
-    if '\n' in prefix:      # the model reads each line from its start, alone
-        raise ValueError('prefix must be one line (no newline): the model reads '
+    # the model reads each line from its start, alone; lesson 4 ends lines at
+    # '\n', '\r\n' and '\r', so it never saw either character
+    if '\n' in prefix or '\r' in prefix:
+        raise ValueError('prefix must be one line (no line break): the model reads '
                          'each line alone, from its start')
     return line_to_tensor(prefix)[:-1]            # no EOS: the line goes on
 

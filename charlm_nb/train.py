@@ -5,6 +5,7 @@
 # %% ../nbs/05c_train.ipynb #36713969
 from __future__ import annotations
 import contextlib, io, time
+from typing import Literal
 from pathlib import Path
 import numpy as np
 import charlm_nb.compat
@@ -89,7 +90,7 @@ def train_model(
     minutes:float|None=None,
     # 'length': rows of similar length (`length_batches`); 'pad': the course's;
     # 'pack': several lines per row (`packed_batches`, lesson 10b; `gru` 'fast')
-    batching:str='length',
+    batching:Literal['length', 'pad', 'pack']='length',
     batch_size:int=32,              # lines per batch ('pad'; and evaluation batches)
     tokens:int=2048,                # slots per batch ('length', 'pack')
     # longest line, in characters + EOS; longer lines are skipped
@@ -104,7 +105,7 @@ def train_model(
     # a text file or folder of .txt files (default: the Shakespeare corpus)
     data=None,
     # a character outside 2..255 in the text: 'strict' (an error) or 'replace' (by '?')
-    errors:str='strict',
+    errors:Literal['strict', 'replace']='strict',
     # held-out lines: the last ones of the text, never trained on
     n_eval:int=1000,
     seed:int=0,                     # weights' and batches' random seed
@@ -117,7 +118,7 @@ def train_model(
     progress:bool=True,             # show a progress bar and a summary
     vocab_size:int=256,             # character codes
     # GRU layer: 'trax' (`tl.GRU`), 'fast' or 'fast_bf16' (`FastGRU`, lesson 10)
-    gru:str='trax',
+    gru:Literal['trax', 'fast', 'fast_bf16']='trax',
     # `mode -> layer`: train another model instead of `GRULM` (lesson 13)
     model_fn=None):
     ("Train (or resume training) a `GRULM` in `output_dir` for `steps` total steps "
