@@ -26,9 +26,9 @@ def _type_of(anno) -> type:
     return _TYPES.get(names[0], str) if names else str
 
 def _choices(anno) -> tuple|None:
-    ("The values a `Literal[...]` annotation allows (also written as a string, "
-     "as `from __future__ import annotations` leaves it), or None.")
-    m = re.fullmatch(r'(?:typing\.)?Literal\[(.*)\]', str(anno), re.S)
+    ("The values a `Literal[...]` annotation allows (also `Literal[...]|None`, and as "
+     "the string `from __future__ import annotations` leaves), or None.")
+    m = re.search(r'Literal\[([^\[\]]*)\]', str(anno))   # also Literal[...]|None
     return tuple(ast.literal_eval(f'[{m[1]}]')) if m else None
 
 def _flag(name:str) -> str: return '--' + name.replace('_', '-')   # d_model: --d-model
@@ -43,13 +43,13 @@ def cli_text(text:str|None, params=()) -> str:
 def as_options(message:str, params=()) -> str:
     ("An error `message` as the command line says it: a parameter of `params` with an "
      "underscore is its option, as is any that names a setting (`name must`, "
-     "`name=`, `lower name`); `data` only in `data must`: its recipe value "
-     "(`data=…`) is a fingerprint.")
+     "`name=`, `lower name`); `data` only where a message starts with it: "
+     "its recipe value (`data=…`) is a fingerprint, and paths are the learner's.")
     for name in params:
         # not inside a word, an option, a path or a quoted key ("d_model" of a file)
         edge = r'(?<![\w/."-])'
         if '_' in name: pattern = edge + name + r'(?![\w/."-])'
-        elif name == 'data': pattern = edge + r'data(?= must )'  # not data=<fingerprint>
+        elif name == 'data': pattern = r'^data(?= must | path | folder )'  # not data=…
         else: pattern = rf'{edge}(?<=lower ){name}\b|{edge}{name}(?= must | ?= ?| × )'
         message = re.sub(pattern, _flag(name), message)
     return message
@@ -144,8 +144,7 @@ def sample_cmd(
         raise ValueError(f'--prefix: character {ch!r} (U+{ord(ch):04X}) at column '
                          f'{col} is not one the model can read (codes 2..255, '
                          f'lesson 4): leave it out')
-    try: _encode_prefix(prefix)
-    except ValueError as e: raise ValueError(f'--prefix: {e}') from None
+    _encode_prefix(prefix)       # one line? ("prefix must …": --prefix, as_options)
     if prefix != prefix.lower():      # the models read lower case (lesson 4)
         print(f'note: --prefix read in lower case, as the model was trained: '
               f'{prefix.lower()!r}', file=sys.stderr)
@@ -224,7 +223,7 @@ def main(argv=None) -> int:
     if argv is None and a.command == 'train': handler.message = TRAIN_STOPPED
     # a folder this training creates, removed again if memory runs out before it holds
     # a checkpoint: nothing in it could be resumed
-    new_dir = a.command == 'train' and not os.path.lexists(a.output_dir)
+    new = _new_folder(a.output_dir) if a.command == 'train' else None
     kwargs = {k: v for k, v in vars(a).items() if k not in ('command', 'func', 'skip')}
     try: a.func(**kwargs); return 0
     except USER_ERRORS as e:
@@ -238,11 +237,8 @@ def main(argv=None) -> int:
     except Exception as e:         # out of memory (NumPy's or XLA's): say what to lower
         if not (isinstance(e, MemoryError) or 'RESOURCE_EXHAUSTED' in str(e)): raise
         first = (str(e).strip().splitlines() or [type(e).__name__])[0][:120]
-        from charlm_nb.run_folder import has_checkpoint
-        removed = ''
-        if new_dir and Path(a.output_dir).is_dir() and not has_checkpoint(a.output_dir):
-            shutil.rmtree(a.output_dir, ignore_errors=True)
-            removed = f' (the new --output-dir {a.output_dir} is removed)'
+        removed = (f' (the new --output-dir {a.output_dir} is removed)'
+                   if _remove_new_folder(a.output_dir, new) else '')
         print(f'charlm {a.command}: error: out of memory ({first})'
               + (f'; lower {LOWER[a.command]}' if a.command in LOWER else '') + removed,
               file=sys.stderr)
@@ -258,3 +254,35 @@ def main(argv=None) -> int:
 # %% ../nbs/08_cli.ipynb #7b81652e
 if __name__ == '__main__' and globals().get('__file__', '').endswith('cli.py'):
     sys.exit(main())
+
+# %% ../nbs/08_cli.ipynb #c437594c
+def _resolved(path) -> Path|None:
+    "The folder `path` leads to (`~`, links and `..` resolved), or None if unknown."
+    try: return Path(os.path.realpath(os.path.expanduser(path)))
+    except (OSError, ValueError, TypeError): return None
+
+def _new_folder(path) -> tuple|None:
+    ("The folder `path` leads to and the first of its folders that is missing, if the "
+     "folder itself is missing; else None.")
+    if (target := _resolved(path)) is None or os.path.lexists(target): return None
+    top = target
+    while not os.path.lexists(top.parent): top = top.parent
+    return target, top
+
+def _remove_new_folder(path, new) -> bool:
+    ("Remove the folder `new` (`_new_folder(path)`, before the command ran) if "
+     "`path` still leads to it, it holds no checkpoint and no training has it "
+     "locked; then the empty folders created above it. True if it is gone.")
+    from charlm_nb.run_folder import has_checkpoint, lock_run_dir
+    if not new: return False
+    target, top = new
+    if _resolved(path) != target or not target.is_dir() or has_checkpoint(target):
+        return False
+    try: lock = lock_run_dir(target)      # also: no other training starts in it
+    except OSError: return False          # another training has it
+    with lock: shutil.rmtree(target, ignore_errors=True)
+    for d in target.parents:              # the folders made for it, if empty
+        if not d.is_relative_to(top): break
+        try: d.rmdir()
+        except OSError: break
+    return not os.path.lexists(target)
