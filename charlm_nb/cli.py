@@ -43,13 +43,14 @@ def cli_text(text:str|None, params=()) -> str:
 def as_options(message:str, params=()) -> str:
     ("An error `message` as the command line says it: a parameter of `params` with an "
      "underscore is its option, as is any that names a setting (`name must`, "
-     "`name=`, `lower name`); `data` only where a message starts with it: "
-     "its recipe value (`data=…`) is a fingerprint, and paths are the learner's.")
+     "`name=`, `lower name`); `data` only in lesson 4's messages about it: its "
+     "recipe value (`data=…`) is a fingerprint, and paths are the learner's.")
     for name in params:
         # not inside a word, an option, a path or a quoted key ("d_model" of a file)
         edge = r'(?<![\w/."-])'
         if '_' in name: pattern = edge + name + r'(?![\w/."-])'
-        elif name == 'data': pattern = r'^data(?= must | path | folder )'  # not data=…
+        elif name == 'data':    # lesson 4's own messages; not data=…, nor a path
+            pattern = r'^data(?= must | path does not exist: | folder .* has no \.txt)'
         else: pattern = rf'{edge}(?<=lower ){name}\b|{edge}{name}(?= must | ?= ?| × )'
         message = re.sub(pattern, _flag(name), message)
     return message
@@ -251,10 +252,6 @@ def main(argv=None) -> int:
         return 130
 
 
-# %% ../nbs/08_cli.ipynb #7b81652e
-if __name__ == '__main__' and globals().get('__file__', '').endswith('cli.py'):
-    sys.exit(main())
-
 # %% ../nbs/08_cli.ipynb #c437594c
 def _resolved(path) -> Path|None:
     "The folder `path` leads to (`~`, links and `..` resolved), or None if unknown."
@@ -270,19 +267,26 @@ def _new_folder(path) -> tuple|None:
     return target, top
 
 def _remove_new_folder(path, new) -> bool:
-    ("Remove the folder `new` (`_new_folder(path)`, before the command ran) if "
-     "`path` still leads to it, it holds no checkpoint and no training has it "
-     "locked; then the empty folders created above it. True if it is gone.")
+    ("Remove the folder `new` (`_new_folder(path)`, before the command ran) if `path` "
+     "still leads to it, this process trained in it (its `.lock` says so), it holds no "
+     "checkpoint and no training has it locked; then the empty folders created above "
+     "it. True if it is gone.")
     from charlm_nb.run_folder import has_checkpoint, lock_run_dir
     if not new: return False
     target, top = new
-    if _resolved(path) != target or not target.is_dir() or has_checkpoint(target):
-        return False
-    try: lock = lock_run_dir(target)      # also: no other training starts in it
-    except OSError: return False          # another training has it
-    with lock: shutil.rmtree(target, ignore_errors=True)
-    for d in target.parents:              # the folders made for it, if empty
+    try:
+        if (_resolved(path) != target or not target.is_dir() or has_checkpoint(target)
+                or (target/'.lock').read_text().strip() != str(os.getpid())):
+            return False
+        with lock_run_dir(target):     # no other training is in it, or starts in it
+            shutil.rmtree(target, ignore_errors=True)
+    except OSError: return False       # another training has it; or not ours to read
+    for d in target.parents:           # the folders made for it, if empty
         if not d.is_relative_to(top): break
         try: d.rmdir()
         except OSError: break
     return not os.path.lexists(target)
+
+# %% ../nbs/08_cli.ipynb #7b81652e
+if __name__ == '__main__' and globals().get('__file__', '').endswith('cli.py'):
+    sys.exit(main())
